@@ -1,0 +1,36 @@
+# `make run` and `make test` work on a fresh machine: they create .venv, install, and go.
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+export HF_HUB_OFFLINE := 1
+export ANONYMIZED_TELEMETRY := False
+
+QUESTION ?= Which paper mines audio and text pairs from public data to improve speech recognition for low-resource languages?
+
+.PHONY: setup run ingest test lint bench
+
+setup: $(STAMP)
+
+# torch first, pinned: its CPU wheel lies on this machine's disk, and letting another
+# package pull a bare `torch` downloads several GB of CUDA builds.
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || python3 -m venv $(VENV)
+	$(BIN)/python -m pip install --upgrade pip
+	$(BIN)/python -m pip install torch==2.13.0
+	$(BIN)/python -m pip install -e '.[dev]'
+	rm -f $(VENV)/.installed-* && touch $@
+
+ingest: setup
+	$(BIN)/rag ingest
+
+run: ingest
+	$(BIN)/rag ask "$(QUESTION)"
+
+test: setup
+	$(BIN)/python -m pytest -ra
+
+lint: setup
+	$(BIN)/ruff check rag tests bench
+
+bench: ingest
+	$(BIN)/python bench/bench.py

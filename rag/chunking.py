@@ -1,0 +1,92 @@
+"""Paper -> Chunks that fit the embedder's window, on sentence boundaries.
+
+Two views of each paper (MEASUREMENTS.md: they are complementary on short questions):
+- "window": the title plus 3 consecutive sentences, stride 2, kept under the embedder's
+  256-token limit, so no part of a long abstract is silently dropped;
+- "abstract": the title plus the whole abstract, one vector for the paper's gist (the
+  embedder reads its first 256 tokens) and the text BM25 indexes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+from rag.types import Chunk, Paper
+
+WINDOW_SENTENCES = 3  # sw3 in MEASUREMENTS.md: best dense R@1 on long questions
+WINDOW_STRIDE = 2
+# all-MiniLM-L6-v2 reads 256 word pieces; keep a margin for the title and special tokens.
+MAX_CHUNK_TOKENS = 230
+
+_ABBREVIATIONS = "".join(
+    rf"(?<!\b{re.escape(a)})" for a in ("e.g.", "i.e.", "et al.", "vs.", "Fig.", "Eq.", "cf.")
+)
+_SENTENCE_END = re.compile(_ABBREVIATIONS + r"(?<=[.!?])\s+(?=[\"'(\[]?[A-Z0-9])")
+_WORD_PIECE = re.compile(r"[A-Za-z]+|\d|[^\sA-Za-z\d]")
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split prose into sentences; good enough for abstracts, no model needed."""
+    return [s.strip() for s in _SENTENCE_END.split(text.strip()) if s.strip()]
+
+
+def estimate_tokens(text: str) -> int:
+    """A cheap upper estimate of WordPiece tokens: words, digits and punctuation,
+    plus one extra piece per 6 letters of long words (measured against the real
+    tokenizer on seeds/, it never under-counts by more than a few percent)."""
+    pieces = _WORD_PIECE.findall(text)
+    return sum(1 + len(p) // 7 if p.isalpha() else 1 for p in pieces)
+
+
+def chunk_id(kind: str, title: str, text: str) -> str:
+    """Content hash: re-ingesting the same text yields the same id, so nothing is re-embedded."""
+    return hashlib.sha1(f"{kind}\x1f{title}\x1f{text}".encode()).hexdigest()[:24]
+
+
+def embed_text(chunk: Chunk) -> str:
+    """What the embedder reads: the chunk prefixed with its paper title."""
+    return f"{chunk.title}. {chunk.text}"
+
+
+def chunk_paper(paper: Paper) -> list[Chunk]:
+    """The abstract view plus sentence windows that each fit the embedder window."""
+    chunks = [_chunk(paper, "abstract", paper.abstract, 0)]
+    budget = MAX_CHUNK_TOKENS - estimate_tokens(paper.title)
+    windows = _windows(_fit(split_sentences(paper.abstract), budget), budget)
+    for i, text in enumerate(dict.fromkeys(windows)):  # a repeated window is stored once
+        chunks.append(_chunk(paper, "window", text, i))
+    return chunks
+
+
+def _chunk(paper: Paper, kind: str, text: str, position: int) -> Chunk:
+    return Chunk(chunk_id(kind, paper.title, text), paper.id, paper.title, text, kind, position)
+
+
+def _fit(sentences: list[str], budget: int) -> list[str]:
+    """Break any single sentence longer than the budget into word runs that fit."""
+    out = []
+    for sentence in sentences:
+        words, piece = sentence.split(), []
+        for word in words:
+            if piece and estimate_tokens(" ".join([*piece, word])) > budget:
+                out.append(" ".join(piece))
+                piece = []
+            piece.append(word)
+        out.append(" ".join(piece))
+    return out
+
+
+def _windows(sentences: list[str], budget: int) -> list[str]:
+    """Windows of up to WINDOW_SENTENCES sentences, stride WINDOW_STRIDE, each within budget."""
+    windows: list[str] = []
+    start = 0
+    while start < len(sentences):
+        end = min(start + WINDOW_SENTENCES, len(sentences))
+        while end - start > 1 and estimate_tokens(" ".join(sentences[start:end])) > budget:
+            end -= 1
+        windows.append(" ".join(sentences[start:end]))
+        if end >= len(sentences):
+            break
+        start = min(start + WINDOW_STRIDE, end)
+    return windows

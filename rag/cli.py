@@ -1,0 +1,235 @@
+"""The command line: parse arguments, call the core, print. Nothing else lives here."""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import asdict
+from pathlib import Path
+
+import click
+
+from rag.config import PROJECT_DIR, Settings, load_settings
+from rag.errors import RagError
+from rag.types import Answer, Hit, Sources, Token
+
+EXIT_INTERRUPTED = 130
+
+
+class RagGroup(click.Group):
+    """Turns RagError into a one-line message and its exit code, in one place."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except RagError as exc:
+            if os.environ.get("RAG_RAISE"):  # tests and debugging see the traceback
+                raise
+            click.echo(f"Error: {exc}", err=True)
+            ctx.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            click.echo("Interrupted.", err=True)
+            ctx.exit(EXIT_INTERRUPTED)
+
+
+def settings_options(func: Callable) -> Callable:
+    """Flags shared by every command; each overrides config file and RAG_* variables."""
+    options = [
+        click.option(
+            "--config",
+            "config_file",
+            type=click.Path(dir_okay=False),
+            help="TOML config file (default: the user config dir's rag/config.toml).",
+        ),
+        click.option("--store", "store_path", help="Folder of the local Chroma store."),
+        click.option("--chroma-url", help="Chroma server URL, for a shared store."),
+        click.option("--model", help="GGUF model file."),
+        click.option("--llm-url", help="OpenAI-compatible model server URL."),
+        click.option("--k", type=int, help="Number of papers retrieved as sources."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+
+    @functools.wraps(func)
+    def wrapper(config_file, store_path, chroma_url, model, llm_url, k, **kwargs):
+        settings = load_settings(
+            config_file,
+            store_path=store_path,
+            chroma_url=chroma_url,
+            model=model,
+            llm_url=llm_url,
+            k=k,
+        )
+        return func(settings=settings, **kwargs)
+
+    return wrapper
+
+
+@click.group(cls=RagGroup)
+@click.version_option(package_name="rag")
+def main() -> None:
+    """Ask questions about research-paper abstracts; answers cite their sources."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--prune", is_flag=True, help="Remove papers whose source files are gone.")
+@settings_options
+def ingest(settings: Settings, paths: tuple[str, ...], prune: bool) -> None:
+    """Parse, chunk, embed and store PATHS (default: seeds/). Re-runs embed only what changed."""
+    from rag.embed import SentenceTransformerEmbedder
+    from rag.ingest import ingest as run_ingest
+    from rag.store import Store
+
+    embedder = SentenceTransformerEmbedder(settings.embedder or None)
+    store = Store(settings, create=True, embedder_name=embedder.name)
+    report = run_ingest(
+        paths or [str(PROJECT_DIR / "seeds")], store, embedder, prune=prune, progress=_progress()
+    )
+    click.echo(
+        f"{report.papers} papers, {report.chunks} chunks: {report.added} embedded, "
+        f"{report.removed} removed, {report.refreshed} refreshed, "
+        f"{report.pruned_papers} papers pruned in {report.seconds:.1f} s -> {store.where}"
+    )
+
+
+def _progress() -> Callable[[int, int, int, int], None]:
+    """A progress bar on a terminal, plain lines otherwise."""
+    if sys.stderr.isatty():
+        from tqdm import tqdm
+
+        bar = tqdm(total=0, unit="chunk", file=sys.stderr)
+
+        def show(papers: int, total_papers: int, chunks: int, total_chunks: int) -> None:
+            bar.total = total_chunks
+            bar.set_description(f"papers {papers}/{total_papers}")
+            bar.update(chunks - bar.n)
+            if chunks == total_chunks:
+                bar.close()
+
+        return show
+
+    def log(papers: int, total_papers: int, chunks: int, total_chunks: int) -> None:
+        click.echo(
+            f"embedded {papers}/{total_papers} papers, {chunks}/{total_chunks} chunks", err=True
+        )
+
+    return log
+
+
+@main.command()
+@click.argument("query")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+@settings_options
+def search(settings: Settings, query: str, as_json: bool) -> None:
+    """Show the ranked papers for QUERY without the model ('-': one query per stdin line)."""
+    from rag.assistant import build_assistant
+
+    assistant = build_assistant(settings)
+    queries = [q.strip() for q in sys.stdin if q.strip()] if query == "-" else [query]
+    for q in queries:
+        hits = assistant.search(q)
+        if as_json or query == "-":
+            click.echo(json.dumps({"query": q, "results": [_hit_json(h) for h in hits]}))
+        else:
+            for rank, h in enumerate(hits, 1):
+                click.echo(f"{rank}. {h.score:6.2f}  {h.paper.title}")
+                click.echo(f"   dense {h.dense:.3f}  bm25 {h.bm25:.2f}  {h.chunk_text[:160]}")
+
+
+def _hit_json(h: Hit) -> dict:
+    return {
+        "title": h.paper.title,
+        "paper_id": h.paper.id,
+        "score": round(h.score, 4),
+        "dense": round(h.dense, 4),
+        "bm25": round(h.bm25, 4),
+        "chunk_id": h.chunk_id,
+        "chunk": h.chunk_text,
+        "listings": [asdict(x) for x in h.paper.listings],
+    }
+
+
+@main.command()
+@click.argument("question")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (see README).")
+@settings_options
+def ask(settings: Settings, question: str, as_json: bool) -> None:
+    """Answer QUESTION from the papers, with checked citations ('-' reads stdin)."""
+    from rag.assistant import build_assistant
+
+    if question == "-":
+        question = sys.stdin.read()
+    if not question.strip():
+        raise click.UsageError("the question is empty")
+    assistant = build_assistant(settings)
+    stream = not as_json and sys.stdout.isatty()
+    answer = None
+    for event in assistant.ask(question):
+        if isinstance(event, Token) and stream:
+            click.echo(event.text, nl=False)
+        elif isinstance(event, Answer):
+            answer = event
+        elif isinstance(event, Sources):
+            continue
+    if as_json:
+        click.echo(json.dumps(answer_json(answer), indent=2))
+    else:
+        _print_answer(answer, streamed=stream)
+
+
+def _print_answer(answer: Answer, streamed: bool) -> None:
+    for notice in answer.notices:
+        click.echo(f"Note: {notice}", err=True)
+    if streamed:
+        click.echo()
+        if not answer.abstained:
+            click.echo(click.style("With checked citations:", dim=True))
+    if not streamed or not answer.abstained:
+        click.echo(answer.text)
+    if answer.citations:
+        click.echo("\nSources:")
+    for c in answer.citations:
+        click.echo(f"[{c.n}] {c.title} ({c.date}, {Path(c.source).name})")
+        click.echo(f'    "{c.quote}"')
+    t = answer.timings
+    click.echo(
+        click.style(
+            f"\nretrieval {t.retrieve_s:.2f} s · first token {t.ttft_s:.2f} s · "
+            f"{t.tokens_per_s:.1f} tokens/s · {Path(answer.model).name}",
+            dim=True,
+        ),
+        err=True,
+    )
+
+
+def answer_json(answer: Answer) -> dict:
+    """The documented JSON shape of an answer (README: `rag ask --json`)."""
+    t = answer.timings
+    return {
+        "question": answer.question,
+        "query": answer.query,
+        "answer": answer.text,
+        "abstained": answer.abstained,
+        "citations": [asdict(c) for c in answer.citations],
+        "unsupported_sentences": list(answer.unsupported),
+        "retrieved": [
+            {"title": h.paper.title, "paper_id": h.paper.id, "score": round(h.score, 4)}
+            for h in answer.hits
+        ],
+        "model": answer.model,
+        "notices": list(answer.notices),
+        "timings": {
+            "retrieve_s": round(t.retrieve_s, 4),
+            "ttft_s": round(t.ttft_s, 4),
+            "generate_s": round(t.generate_s, 4),
+            "total_s": round(t.total_s, 4),
+            "prompt_tokens": t.prompt_tokens,
+            "completion_tokens": t.completion_tokens,
+            "tokens_per_s": round(t.tokens_per_s, 2),
+        },
+    }

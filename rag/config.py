@@ -1,0 +1,95 @@
+"""One Settings object: defaults < config file < RAG_* environment < CLI flags.
+
+Nothing here is global: callers build a Settings and pass it in.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from rag.errors import ConfigError
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+
+def _doc(text: str, default: Any) -> Any:
+    return field(default=default, metadata={"doc": text})
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every knob of the pipeline, documented field by field."""
+
+    store_path: str = _doc("Folder of the local Chroma store.", str(PROJECT_DIR / ".rag" / "store"))
+    chroma_url: str = _doc("Chroma server URL (e.g. http://localhost:8000); empty = local.", "")
+    collection: str = _doc("Chroma collection name.", "papers")
+    model: str = _doc("GGUF file; empty = first *.gguf in models/, else SmolLM2-135M.", "")
+    llm_url: str = _doc("OpenAI-compatible server URL (llama.cpp server); empty = local.", "")
+    embedder: str = _doc("sentence-transformers model folder; empty = all-MiniLM-L6-v2.", "")
+    n_ctx: int = _doc("Model context window in tokens.", 2048)
+    n_threads: int = _doc("CPU threads for the model; 0 = all cores.", 0)
+    max_tokens: int = _doc("Most tokens the model may write in one answer.", 256)
+    temperature: float = _doc("Sampling temperature; 0 = deterministic.", 0.0)
+    k: int = _doc("Papers shown to the model as sources.", 3)
+    candidates: int = _doc("Chunks each retriever returns before fusion.", 60)
+    bm25_weight: float = _doc(
+        "Weight of BM25 in the fused score (0.2-0.4 best in MEASUREMENTS.md).", 0.3
+    )
+    sentences_per_source: int = _doc("Evidence sentences sent to the model per source.", 3)
+    abstain_threshold: float = _doc(
+        "Best question-sentence cosine below which rag declines without the model.", 0.30
+    )
+    support_threshold: float = _doc(
+        "Answer-sentence to source-sentence support needed to attach a citation.", 0.45
+    )
+    prompts_dir: str = _doc("Folder of prompt templates.", str(PROJECT_DIR / "prompts"))
+
+    def replace(self, **changes: Any) -> Settings:
+        """A copy with the given fields changed; None values are ignored (unset CLI flags)."""
+        changes = {k: v for k, v in changes.items() if v is not None}
+        unknown = set(changes) - {f.name for f in fields(self)}
+        if unknown:
+            raise ConfigError(f"unknown setting(s): {', '.join(sorted(unknown))}")
+        return dataclasses.replace(self, **{k: _coerce(self, k, v) for k, v in changes.items()})
+
+
+def _coerce(settings: Settings, name: str, value: Any) -> Any:
+    kind = type(getattr(settings, name))
+    try:
+        return kind(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"setting {name!r} must be {kind.__name__}, got {value!r}") from None
+
+
+def default_config_path() -> Path:
+    from platformdirs import user_config_dir
+
+    return Path(user_config_dir("rag")) / "config.toml"
+
+
+def load_settings(config_file: str | Path | None = None, **flags: Any) -> Settings:
+    """Build Settings from defaults, a TOML config file, RAG_* variables and CLI flags."""
+    settings = Settings()
+    path = Path(config_file or os.environ.get("RAG_CONFIG") or default_config_path())
+    if config_file or path.exists():
+        settings = settings.replace(**_read_toml(path))
+    env = {
+        f.name: os.environ[f"RAG_{f.name.upper()}"]
+        for f in fields(Settings)
+        if f"RAG_{f.name.upper()}" in os.environ
+    }
+    return settings.replace(**env).replace(**flags)
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text())
+    except FileNotFoundError:
+        raise ConfigError(f"config file {path} not found: create it or drop --config") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None

@@ -1,0 +1,105 @@
+"""Bring the store in line with the input files, embedding only what is new.
+
+Chunk ids are content hashes, so a re-run embeds nothing, a changed abstract replaces
+its chunks, and an interrupted run is completed by the next one. New chunks are written
+in batches of whole papers, so a paper is never half-present after an interruption.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from rag.chunking import chunk_paper, embed_text
+from rag.corpus import read_papers
+from rag.embed import Embedder
+from rag.store import Store, listings_json
+from rag.types import Chunk, Paper
+
+# Chunks per embed-and-write batch: big enough to keep the embedder busy, small enough
+# that an interrupt loses under a few seconds of work.
+BATCH_CHUNKS = 64
+
+Progress = Callable[[int, int, int, int], None]  # papers done/total, chunks done/total
+
+
+@dataclass(frozen=True)
+class IngestReport:
+    papers: int
+    chunks: int
+    added: int
+    removed: int
+    refreshed: int
+    pruned_papers: int
+    seconds: float
+
+
+def ingest(
+    paths: Iterable[str | Path],
+    store: Store,
+    embedder: Embedder,
+    prune: bool = False,
+    progress: Progress | None = None,
+) -> IngestReport:
+    start = time.perf_counter()
+    papers = {p.id: p for p in read_papers(paths)}
+    chunks = [c for p in papers.values() for c in chunk_paper(p)]
+    stored = store.chunk_index()
+    wanted = {c.id for c in chunks}
+
+    new = [c for c in chunks if c.id not in stored]
+    stale = {cid for cid, (pid, _) in stored.items() if pid in papers and cid not in wanted}
+    refresh = [
+        c for c in chunks if c.id in stored and stored[c.id][1] != listings_json(papers[c.paper_id])
+    ]
+    pruned = _gone_papers(papers, store) if prune else set()
+
+    _add(new, papers, store, embedder, progress)
+    store.update_metadata(refresh, papers)
+    gone = stale | {cid for cid, (pid, _) in stored.items() if pid in pruned}
+    store.delete(gone)
+    return IngestReport(
+        papers=len(papers),
+        chunks=len(chunks),
+        added=len(new),
+        removed=len(gone),
+        refreshed=len(refresh),
+        pruned_papers=len(pruned),
+        seconds=time.perf_counter() - start,
+    )
+
+
+def _add(
+    new: list[Chunk],
+    papers: dict[str, Paper],
+    store: Store,
+    embedder: Embedder,
+    progress: Progress | None,
+) -> None:
+    by_paper: dict[str, list[Chunk]] = defaultdict(list)
+    for c in new:
+        by_paper[c.paper_id].append(c)
+    done_papers = done_chunks = 0
+    if progress:
+        progress(0, len(by_paper), 0, len(new))
+    batch: list[Chunk] = []
+    for n, group in enumerate(by_paper.values(), 1):
+        batch += group
+        if len(batch) >= BATCH_CHUNKS or n == len(by_paper):
+            store.add(batch, papers, embedder.encode([embed_text(c) for c in batch]))
+            done_papers, done_chunks = n, done_chunks + len(batch)
+            batch = []
+            if progress:
+                progress(done_papers, len(by_paper), done_chunks, len(new))
+
+
+def _gone_papers(papers: dict[str, Paper], store: Store) -> set[str]:
+    """Papers in the store, not in this run, whose every source file no longer exists."""
+    return {
+        pid
+        for pid, (paper, _) in store.papers().items()
+        if pid not in papers and not any(Path(x.source).exists() for x in paper.listings)
+    }

@@ -1,0 +1,157 @@
+"""The Chroma store: chunks with their vectors and paper metadata.
+
+Local (PersistentClient at a path) by default; a Chroma server (`chroma run`) when
+`chroma_url` is set, so many users can share one store.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlparse
+
+from rag.config import Settings
+from rag.errors import StoreError
+from rag.types import Chunk, Listing, Paper
+
+
+@dataclass(frozen=True)
+class StoredChunk:
+    id: str
+    paper_id: str
+    text: str
+    kind: str
+    distance: float = 0.0
+
+
+def _client(settings: Settings, create: bool):
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False)
+    if settings.chroma_url:
+        url = urlparse(settings.chroma_url)
+        try:
+            return chromadb.HttpClient(
+                host=url.hostname or "localhost",
+                port=url.port or 8000,
+                ssl=url.scheme == "https",
+                settings=chroma_settings,
+            )
+        except Exception as exc:  # chromadb raises several kinds when the server is down
+            raise StoreError(
+                f"cannot reach the Chroma server at {settings.chroma_url} ({exc}); "
+                "start it with `chroma run --path DIR` or unset RAG_CHROMA_URL"
+            ) from None
+    path = Path(settings.store_path)
+    if not create and not path.exists():
+        raise StoreError(f"no store at {path}: run `rag ingest` first")
+    return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+
+
+class Store:
+    """Chunks keyed by content hash; each chunk's metadata carries its paper."""
+
+    def __init__(self, settings: Settings, create: bool = False, embedder_name: str = "") -> None:
+        client = _client(settings, create)
+        self.where = settings.chroma_url or settings.store_path
+        if create:
+            self._col = client.get_or_create_collection(
+                settings.collection,
+                embedding_function=None,
+                metadata={"hnsw:space": "cosine", "embedder": embedder_name},
+            )
+        else:
+            try:
+                self._col = client.get_collection(settings.collection, embedding_function=None)
+            except Exception:  # NotFoundError in 1.x, ValueError in older clients
+                raise StoreError(
+                    f"no collection {settings.collection!r} in {self.where}: run `rag ingest` first"
+                ) from None
+        self.embedder_name = (self._col.metadata or {}).get("embedder", "")
+
+    def count(self) -> int:
+        return self._col.count()
+
+    def add(
+        self, chunks: list[Chunk], papers: dict[str, Paper], vectors: list[list[float]]
+    ) -> None:
+        self._col.upsert(
+            ids=[c.id for c in chunks],
+            embeddings=vectors,
+            documents=[c.text for c in chunks],
+            metadatas=[_metadata(c, papers[c.paper_id]) for c in chunks],
+        )
+
+    def update_metadata(self, chunks: list[Chunk], papers: dict[str, Paper]) -> None:
+        """Refresh paper metadata (new listings) without re-embedding."""
+        if chunks:
+            self._col.update(
+                ids=[c.id for c in chunks],
+                metadatas=[_metadata(c, papers[c.paper_id]) for c in chunks],
+            )
+
+    def delete(self, ids: Iterable[str]) -> None:
+        ids = list(ids)
+        for i in range(0, len(ids), 1000):
+            self._col.delete(ids=ids[i : i + 1000])
+
+    def papers(self) -> dict[str, tuple[Paper, str]]:
+        """Every paper, rebuilt from its abstract chunk, with that chunk's id."""
+        got = self._col.get(where={"kind": "abstract"}, include=["documents", "metadatas"])
+        return {
+            m["paper_id"]: (_paper(m, doc), cid)
+            for cid, doc, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
+        }
+
+    def chunk_index(self) -> dict[str, tuple[str, str]]:
+        """chunk id -> (paper id, stored listings): what ingest compares against."""
+        got = self._col.get(include=["metadatas"])
+        return {
+            cid: (m["paper_id"], m.get("listings", ""))
+            for cid, m in zip(got["ids"], got["metadatas"], strict=True)
+        }
+
+    def query(self, vector: list[float], n: int, kind: str) -> list[StoredChunk]:
+        """Nearest chunks of one kind, with cosine distance."""
+        n = min(n, self.count())
+        if n == 0:
+            return []
+        got = self._col.query(
+            query_embeddings=[vector],
+            n_results=n,
+            where={"kind": kind},
+            include=["documents", "metadatas", "distances"],
+        )
+        return [
+            StoredChunk(cid, m["paper_id"], doc, m["kind"], dist)
+            for cid, doc, m, dist in zip(
+                got["ids"][0],
+                got["documents"][0],
+                got["metadatas"][0],
+                got["distances"][0],
+                strict=True,
+            )
+        ]
+
+
+def _metadata(chunk: Chunk, paper: Paper) -> dict:
+    return {
+        "paper_id": paper.id,
+        "title": paper.title,
+        "kind": chunk.kind,
+        "position": chunk.position,
+        "listings": listings_json(paper),
+        "extra": json.dumps(paper.metadata),
+    }
+
+
+def listings_json(paper: Paper) -> str:
+    return json.dumps([[x.source, x.date] for x in paper.listings])
+
+
+def _paper(meta: dict, abstract: str) -> Paper:
+    listings = tuple(Listing(src, date) for src, date in json.loads(meta["listings"]))
+    return Paper(meta["paper_id"], meta["title"], abstract, listings, json.loads(meta["extra"]))

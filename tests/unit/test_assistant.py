@@ -1,0 +1,101 @@
+from __future__ import annotations
+
+import pytest
+
+from rag.assistant import Assistant, standalone_query
+from rag.config import Settings
+from rag.corpus import read_papers
+from rag.errors import ConfigError, StoreError
+from rag.ingest import ingest
+from rag.prompts import load_prompts
+from rag.store import Store
+from rag.types import Answer, Sources, Token, Turn
+from tests.fakes import FakeEmbedder, FakeGenerator
+
+# The fake embedder is a bag of words, so its cosines run lower than MiniLM's.
+FAKE_SETTINGS = dict(abstain_threshold=0.35, support_threshold=0.4, k=3)
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory, seeds=None):
+    from tests.conftest import SEEDS
+
+    settings = Settings(store_path=str(tmp_path_factory.mktemp("store")))
+    store = Store(settings, create=True, embedder_name=FakeEmbedder.name)
+    ingest([SEEDS / "000_21389137d9350ab0.txt"], store, FakeEmbedder())
+    return store
+
+
+def _assistant(store, answer: str) -> tuple[Assistant, FakeGenerator]:
+    settings = Settings(**FAKE_SETTINGS)
+    generator = FakeGenerator(answer)
+    return Assistant(
+        settings, store, FakeEmbedder(), generator, load_prompts(settings.prompts_dir)
+    ), generator
+
+
+def _run(assistant, question, history=()):
+    events = list(assistant.ask(question, history))
+    assert isinstance(events[0], Sources) and isinstance(events[-1], Answer)
+    return events
+
+
+def _paper(title_start: str):
+    from tests.conftest import SEEDS
+
+    papers = read_papers([SEEDS / "000_21389137d9350ab0.txt"])
+    return next(p for p in papers if p.title.startswith(title_start))
+
+
+def test_answer_streams_sources_then_tokens_then_checked_answer(store):
+    paper = _paper("Effectiveness of Mining Audio")
+    claim = paper.abstract.split(". ")[1]
+    assistant, generator = _assistant(store, f"{claim} [1]. Also see [9].")
+    events = _run(assistant, "mining audio and text pairs for low-resource ASR")
+    sources, *tokens, answer = events
+    assert sources.evidence[0].hit.paper.title == paper.title
+    assert all(isinstance(t, Token) for t in tokens) and len(tokens) > 3
+    assert not answer.abstained
+    assert [c.title for c in answer.citations] == [paper.title]
+    assert "[9]" not in answer.text
+    assert paper.title in generator.prompts[0][-1]["content"]
+    assert answer.timings.completion_tokens == len(tokens)
+
+
+def test_off_topic_question_declines_without_calling_the_model(store):
+    assistant, generator = _assistant(store, "should not be said")
+    *_, answer = _run(assistant, "boiling point of ethanol at sea level")
+    assert answer.abstained and answer.citations == ()
+    assert answer.text == assistant.prompts.decline
+    assert generator.prompts == []
+
+
+def test_model_saying_the_papers_do_not_cover_it_is_an_abstention(store):
+    assistant, _ = _assistant(store, "The papers do not cover this.")
+    *_, answer = _run(assistant, "mining audio and text pairs for low-resource ASR")
+    assert answer.abstained and answer.citations == ()
+
+
+def test_empty_question_is_rejected(store):
+    assistant, _ = _assistant(store, "x")
+    with pytest.raises(ConfigError, match="empty"):
+        list(assistant.ask("   "))
+
+
+def test_followup_query_carries_the_previous_question():
+    history = [Turn("Which paper mines YouTube audio for ASR?", "Paper X [1].")]
+    assert standalone_query("how many languages?", history).startswith("Which paper mines")
+    long = "Which benchmark evaluates code generation models on real repository tasks today?"
+    assert standalone_query(long, history) == long
+    assert standalone_query("how many languages?", []) == "how many languages?"
+
+
+def test_empty_store_says_to_ingest(tmp_path):
+    settings = Settings(store_path=str(tmp_path / "s"))
+    empty = Store(settings, create=True, embedder_name="x")
+    with pytest.raises(StoreError, match="rag ingest"):
+        Assistant(
+            settings, empty, FakeEmbedder(), FakeGenerator(), load_prompts(settings.prompts_dir)
+        )
+    with pytest.raises(StoreError, match="run `rag ingest` first"):
+        Store(Settings(store_path=str(tmp_path / "missing")))

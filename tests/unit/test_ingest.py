@@ -1,0 +1,107 @@
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from rag.config import Settings
+from rag.errors import CorpusError
+from rag.ingest import ingest
+from rag.store import Store
+from tests.fakes import FakeEmbedder
+
+
+def _jsonl(path, rows):
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path
+
+
+ROWS = [
+    {"title": f"Paper {i}", "abstract": f"Paper {i} studies topic {i}. It works. " * 3}
+    for i in range(5)
+]
+
+
+@pytest.fixture
+def store(tmp_path):
+    return Store(
+        Settings(store_path=str(tmp_path / "store")), create=True, embedder_name=FakeEmbedder.name
+    )
+
+
+def test_rerun_embeds_nothing_and_changed_abstract_replaces_chunks(tmp_path, store):
+    f = _jsonl(tmp_path / "a.jsonl", ROWS)
+    embedder = FakeEmbedder()
+    first = ingest([f], store, embedder)
+    assert first.added == first.chunks == store.count() > 0
+
+    calls = embedder.calls
+    again = ingest([f], store, embedder)
+    assert (again.added, again.removed, embedder.calls) == (0, 0, calls)
+
+    changed = [dict(r) for r in ROWS]
+    changed[0]["abstract"] = "Something else entirely. New sentence."
+    report = ingest([_jsonl(f, changed)], store, embedder)
+    assert report.added > 0 and report.removed > 0
+    assert store.count() == report.chunks
+    assert store.papers()[
+        next(iter(p for p, (x, _) in store.papers().items() if x.title == "Paper 0"))
+    ][0].abstract.startswith("Something")
+
+
+def test_new_listing_refreshes_metadata_without_embedding(tmp_path, store):
+    a = _jsonl(tmp_path / "a.jsonl", ROWS[:2])
+    b = _jsonl(tmp_path / "b.jsonl", ROWS[1:3])
+    embedder = FakeEmbedder()
+    ingest([a], store, embedder)
+    report = ingest([a, b], store, embedder)
+    assert report.refreshed > 0
+    sources = {p.title: [x.source for x in p.listings] for p, _ in store.papers().values()}
+    assert sources["Paper 1"] == [str(a), str(b)]
+
+
+def test_prune_removes_papers_whose_files_are_gone(tmp_path, store):
+    a = _jsonl(tmp_path / "a.jsonl", ROWS[:2])
+    b = _jsonl(tmp_path / "b.jsonl", ROWS[2:4])
+    embedder = FakeEmbedder()
+    ingest([a, b], store, embedder)
+    b.unlink()
+    kept = ingest([a], store, embedder)
+    assert kept.pruned_papers == 0 and len(store.papers()) == 4
+    pruned = ingest([a], store, embedder, prune=True)
+    assert pruned.pruned_papers == 2
+    assert sorted(p.title for p, _ in store.papers().values()) == ["Paper 0", "Paper 1"]
+
+
+def test_bad_input_leaves_the_store_untouched(tmp_path, store):
+    good = _jsonl(tmp_path / "a.jsonl", ROWS)
+    ingest([good], store, FakeEmbedder())
+    before = store.count()
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"title": "x"}\n')
+    with pytest.raises(CorpusError):
+        ingest([good, bad], store, FakeEmbedder())
+    assert store.count() == before
+
+
+class Interrupt(Exception):
+    pass
+
+
+class DyingEmbedder(FakeEmbedder):
+    def encode(self, texts):
+        if self.calls == 1:
+            raise Interrupt
+        return super().encode(texts)
+
+
+def test_interrupted_ingest_is_completed_by_the_next_run(tmp_path, store, monkeypatch):
+    monkeypatch.setattr("rag.ingest.BATCH_CHUNKS", 5)
+    f = _jsonl(tmp_path / "a.jsonl", ROWS)
+    with pytest.raises(Interrupt):
+        ingest([f], store, DyingEmbedder())
+    partial = store.count()
+    assert partial > 0
+    report = ingest([f], store, FakeEmbedder())
+    assert store.count() == report.chunks
+    assert report.added == report.chunks - partial

@@ -158,10 +158,12 @@ class Assistant:
         return support
 
 
-def build_assistant(settings: Settings, store: Store | None = None) -> Assistant:
+def build_assistant(
+    settings: Settings, store: Store | None = None, embedder: Embedder | None = None
+) -> Assistant:
     """Wire the real parts from settings; models load lazily on first use."""
     prompts = load_prompts(settings.prompts_dir)
-    embedder = SentenceTransformerEmbedder(settings.embedder or None)
+    embedder = embedder or SentenceTransformerEmbedder(settings.embedder or None)
     store = store or Store(settings)
     if store.embedder_name and store.embedder_name != embedder.name:
         raise StoreError(

@@ -167,6 +167,7 @@ def ask(settings: Settings, question: str, as_json: bool) -> None:
     if not question.strip():
         raise click.UsageError("the question is empty")
     assistant = build_assistant(settings)
+    assistant.warm_up(_status)
     stream = not as_json and sys.stdout.isatty()
     answer = None
     for event in assistant.ask(question):
@@ -180,6 +181,12 @@ def ask(settings: Settings, question: str, as_json: bool) -> None:
         click.echo(json.dumps(answer_json(answer), indent=2))
     else:
         _print_answer(answer, streamed=stream)
+
+
+def _status(step: str) -> None:
+    """Loading steps, shown on a terminal only: timings then measure the question alone."""
+    if sys.stderr.isatty():
+        click.echo(f"\r\033[K{step}…" if step != "ready" else "\r\033[K", nl=False, err=True)
 
 
 def _print_answer(answer: Answer, streamed: bool) -> None:

@@ -83,7 +83,7 @@ def _add(
     for c in new:
         by_paper[c.paper_id].append(c)
     done_papers = done_chunks = 0
-    if progress:
+    if progress and new:
         progress(0, len(by_paper), 0, len(new))
     batch: list[Chunk] = []
     for n, group in enumerate(by_paper.values(), 1):

@@ -5,6 +5,12 @@ from pathlib import Path
 
 import pytest
 
+from rag.assistant import Assistant, build_assistant
+from rag.config import Settings
+from rag.embed import SentenceTransformerEmbedder
+from rag.ingest import ingest
+from rag.store import Store
+
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["ANONYMIZED_TELEMETRY"] = "False"
 os.environ["RAG_CONFIG"] = str(Path(__file__).parent / "no-such-config.toml")
@@ -13,6 +19,31 @@ for name in list(os.environ):
         del os.environ[name]
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+
+# One listing page (88 papers, ~500 chunks) keeps the tier to a few minutes.
+SEED_FILE = SEEDS / "000_21389137d9350ab0.txt"
+
+
+@pytest.fixture(scope="session")
+def real_settings(tmp_path_factory) -> Settings:
+    return Settings(store_path=str(tmp_path_factory.mktemp("real") / "store"))
+
+
+@pytest.fixture(scope="session")
+def embedder() -> SentenceTransformerEmbedder:
+    return SentenceTransformerEmbedder()
+
+
+@pytest.fixture(scope="session")
+def real_store(real_settings, embedder) -> Store:
+    store = Store(real_settings, create=True, embedder_name=embedder.name)
+    ingest([SEED_FILE], store, embedder)
+    return store
+
+
+@pytest.fixture(scope="session")
+def assistant(real_settings, real_store, embedder) -> Assistant:
+    return build_assistant(real_settings, real_store, embedder)
 
 
 @pytest.fixture

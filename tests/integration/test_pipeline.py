@@ -8,7 +8,7 @@ from rag.cli import main
 from rag.corpus import read_papers
 from rag.ingest import ingest
 from rag.types import Answer, Sources
-from tests.integration.conftest import SEED_FILE
+from tests.conftest import SEED_FILE
 
 AUDIO = (
     "Effectiveness of Mining Audio and Text Pairs from Public Data for Improving ASR Systems "

@@ -52,11 +52,12 @@ def check_citations(
     """Rewrite the answer with verified markers and build its citation list."""
     by_n = {e.n: e for e in evidence}
     best: dict[int, tuple[float, str]] = {}
-    out, unsupported, dropped = [], [], []
+    out, unsupported, dropped, seen = [], [], [], set()
     for sentence in split_sentences(answer):
         claim = strip_markers(sentence)
-        if not claim:
+        if not claim or claim.lower() in seen:  # small models loop; say each thing once
             continue
+        seen.add(claim.lower())
         scores = support(claim)
         given = markers(sentence)
         keep = sorted({n for n in given if n in by_n and scores.get(n, (0.0, ""))[0] >= threshold})

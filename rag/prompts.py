@@ -20,6 +20,7 @@ TEMPLATE_VARS = {
     "question": {"sources", "question"},
     "fallback": {"system", "conversation"},
     "decline": set(),
+    "rewrite": {"conversation", "question"},
 }
 # Tokens kept free for the chat template's role markers.
 TEMPLATE_MARGIN = 48
@@ -33,6 +34,7 @@ class Prompts:
     question: str
     fallback: str
     decline: str
+    rewrite: str
 
 
 def load_prompts(folder: str | Path) -> Prompts:
@@ -44,6 +46,7 @@ def load_prompts(folder: str | Path) -> Prompts:
         texts["question"].strip(),
         texts["fallback"],
         decline,
+        texts["rewrite"].strip(),
     )
 
 

@@ -4,6 +4,7 @@ import json
 
 from click.testing import CliRunner
 
+from rag.chunking import chunk_paper, embed_text
 from rag.cli import main
 from rag.corpus import read_papers
 from rag.ingest import ingest
@@ -81,3 +82,11 @@ def test_cli_ask_json_shape(real_settings, real_store):
         "unsupported_sentences",
     }
     assert set(data["timings"]) >= {"retrieve_s", "ttft_s", "generate_s", "tokens_per_s"}
+
+
+def test_no_window_exceeds_the_embedder_limit(embedder, seeds):
+    embedder.load()
+    tokenizer, limit = embedder._model.tokenizer, embedder._model.max_seq_length
+    windows = [c for p in read_papers([seeds]) for c in chunk_paper(p) if c.kind == "window"]
+    lengths = [len(tokenizer(embed_text(c))["input_ids"]) for c in windows]
+    assert max(lengths) <= limit == 256

@@ -22,6 +22,9 @@ TEMPLATE_VARS = {
     "decline": set(),
     "rewrite": {"conversation", "question"},
 }
+# A longer "question" is a pasted document; at ~8 ms a prompt token on 2 cores it would
+# delay the answer by seconds, and the sources matter more.
+MAX_QUESTION_TOKENS = 300
 # Tokens kept free for the chat template's role markers.
 TEMPLATE_MARGIN = 48
 
@@ -83,9 +86,10 @@ def build_messages(
     relevant evidence sentences, and cut an over-long question (with a notice)."""
     notices = []
     budget -= TEMPLATE_MARGIN + count_tokens(prompts.system)
-    question, cut = _truncate(question, budget // 2, count_tokens)
+    limit = min(budget // 2, MAX_QUESTION_TOKENS)
+    question, cut = _truncate(question, limit, count_tokens)
     if cut:
-        notices.append(f"The question was cut to fit the model's context ({budget // 2} tokens).")
+        notices.append(f"The question was cut to its first {limit} tokens to fit the prompt.")
     history, evidence = list(history), list(evidence)
 
     def render() -> list[Message]:

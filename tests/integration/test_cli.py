@@ -79,3 +79,11 @@ def test_ingest_reports_progress_lines_and_is_idempotent(tmp_path):
 def test_prompts_folder_is_valid():
     prompts = load_prompts(Settings().prompts_dir)
     assert prompts.decline
+
+
+def test_question_longer_than_the_context_is_cut_with_a_notice(real_settings, real_store):
+    question = "How does EfficientQAT train quantized models? " + "Please explain. " * 3000
+    result = run("ask", "--json", "--store", real_settings.store_path, "-", input=question)
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert any("cut" in n for n in data["notices"]) or data["abstained"]

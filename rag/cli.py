@@ -283,3 +283,12 @@ def eval_(
     )
     click.echo(report.markdown(summary))
     click.echo(f"results in {out}/ (results.jsonl, summary.json, report.md, chart.png)")
+
+
+@main.command()
+@settings_options
+def chat(settings: Settings) -> None:
+    """Open the terminal chat: streamed answers, live sources, follow-ups, saved chats."""
+    from rag.tui.app import ChatApp
+
+    ChatApp(settings).run()

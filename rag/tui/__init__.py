@@ -1,0 +1,1 @@
+"""The terminal chat (`rag chat`): a thin Textual face over Assistant.ask()."""

@@ -1,0 +1,150 @@
+"""Saved chats: one JSON file per conversation in the user data directory.
+
+A saved turn keeps what the chat shows (question, answer text, numbered sources with
+their abstracts and highlighted sentences), so a reopened chat needs no store or model.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from rag.types import Answer, Evidence, Turn
+
+TITLE_CHARS = 60
+
+
+@dataclass
+class SourceRecord:
+    """One numbered source as the sources panel shows it."""
+
+    n: int
+    paper_id: str
+    title: str
+    date: str
+    score: float
+    abstract: str
+    sentences: list[str]  # the evidence sentences sent to the model
+    quote: str = ""  # the sentence a checked citation attributes to this source
+
+    @classmethod
+    def from_evidence(cls, e: Evidence) -> SourceRecord:
+        paper = e.hit.paper
+        date = next((x.date for x in paper.listings if x.date), "")
+        return cls(
+            n=e.n,
+            paper_id=paper.id,
+            title=paper.title,
+            date=date,
+            score=e.hit.score,
+            abstract=paper.abstract,
+            sentences=list(e.sentences),
+        )
+
+    @property
+    def highlights(self) -> list[str]:
+        """The supporting sentence when an answer cites this source, else the evidence."""
+        return [self.quote] if self.quote else self.sentences
+
+
+@dataclass
+class TurnRecord:
+    """One question and its answer (possibly stopped early) with its sources."""
+
+    question: str
+    answer: str = ""
+    sources: list[SourceRecord] = field(default_factory=list)
+    abstained: bool = False
+    stopped: bool = False
+    error: str = ""
+    notices: list[str] = field(default_factory=list)
+    unsupported: list[str] = field(default_factory=list)  # sentences no source supports
+
+    def finish(self, answer: Answer) -> None:
+        """Take the final, citation-checked answer: its text and the cited quotes."""
+        self.answer, self.abstained = answer.text, answer.abstained
+        self.notices, self.unsupported = list(answer.notices), list(answer.unsupported)
+        quotes: dict[int, str] = {}
+        for c in answer.citations:
+            quotes.setdefault(c.n, c.quote)
+        for s in self.sources:
+            s.quote = quotes.get(s.n, "")
+
+
+@dataclass
+class Conversation:
+    id: str = field(default_factory=lambda: new_id())
+    created: str = field(default_factory=lambda: now())
+    updated: str = ""
+    turns: list[TurnRecord] = field(default_factory=list)
+
+    @property
+    def title(self) -> str:
+        first = self.turns[0].question if self.turns else "New chat"
+        return first if len(first) <= TITLE_CHARS else first[: TITLE_CHARS - 1] + "…"
+
+    def history(self) -> list[Turn]:
+        """The earlier exchanges, as Assistant.ask() takes them."""
+        return [Turn(t.question, t.answer) for t in self.turns if t.answer and not t.error]
+
+    @classmethod
+    def from_json(cls, data: dict) -> Conversation:
+        turns = [
+            TurnRecord(**{**t, "sources": [SourceRecord(**s) for s in t.get("sources", [])]})
+            for t in data.get("turns", [])
+        ]
+        return cls(data["id"], data.get("created", ""), data.get("updated", ""), turns)
+
+
+def now() -> str:
+    return datetime.now().isoformat(timespec="seconds")
+
+
+def new_id() -> str:
+    return datetime.now().strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
+
+
+def default_dir() -> Path:
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("rag")) / "conversations"
+
+
+class ConversationStore:
+    """Save, list, load and delete conversations as `<id>.json` files in one folder."""
+
+    def __init__(self, directory: Path | str | None = None) -> None:
+        self.directory = Path(directory) if directory else default_dir()
+
+    def _path(self, conversation_id: str) -> Path:
+        return self.directory / f"{Path(conversation_id).name}.json"
+
+    def save(self, conversation: Conversation) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        conversation.updated = now()
+        path = self._path(conversation.id)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(asdict(conversation), indent=1, ensure_ascii=False))
+        tmp.replace(path)
+
+    def load(self, conversation_id: str) -> Conversation:
+        return Conversation.from_json(json.loads(self._path(conversation_id).read_text()))
+
+    def exists(self, conversation_id: str) -> bool:
+        return self._path(conversation_id).exists()
+
+    def delete(self, conversation_id: str) -> None:
+        self._path(conversation_id).unlink(missing_ok=True)
+
+    def list(self) -> list[Conversation]:
+        """Readable saved conversations, most recently updated first; broken files skipped."""
+        out = []
+        for path in self.directory.glob("*.json"):
+            try:
+                out.append(Conversation.from_json(json.loads(path.read_text())))
+            except (OSError, ValueError, KeyError, TypeError):
+                continue
+        return sorted(out, key=lambda c: c.updated or c.created, reverse=True)

@@ -1,0 +1,57 @@
+"""Helpers for driving the chat with Textual's pilot."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from textual.geometry import Offset
+from textual.pilot import Pilot
+from textual.widget import Widget
+from textual.widgets import Input
+
+from rag.tui.app import ChatApp
+from rag.tui.widgets import Exchange, SourcesPanel
+
+
+async def wait_until(pilot: Pilot, predicate: Callable[[], object], timeout: float = 10.0) -> None:
+    """Let the app run until predicate() is true; fail after timeout seconds."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {predicate}")
+        await pilot.pause(0.05)
+
+
+async def ask(pilot: Pilot, question: str, timeout: float = 10.0, wait: bool = True) -> Exchange:
+    """Type a question, press enter and (by default) wait for the final answer."""
+    app: ChatApp = pilot.app
+    await wait_until(pilot, lambda: app.assistant is not None, timeout)
+    before = len(app.query(Exchange))
+    box = app.query_one("#question", Input)
+    box.focus()
+    box.value = question
+    await pilot.press("enter")
+    await wait_until(pilot, lambda: len(app.query(Exchange)) > before)
+    exchange = list(app.query(Exchange))[-1]
+    if wait:
+        await wait_until(pilot, lambda: app.current is None, timeout)
+    return exchange
+
+
+def panel(app: ChatApp) -> SourcesPanel:
+    return app.query_one(SourcesPanel)
+
+
+def detail_text(app: ChatApp) -> str:
+    return str(app.query_one("#abstract").content)
+
+
+def link_offset(app: ChatApp, widget: Widget, action: str) -> Offset:
+    """Screen offset of the first cell of widget whose click runs action (a link)."""
+    region = widget.region
+    for y in range(region.y, region.bottom):
+        for x in range(region.x, region.right):
+            if app.screen.get_style_at(x, y).meta.get("@click") == action:
+                return Offset(x, y)
+    raise AssertionError(f"no {action} link in {widget}")

@@ -1,0 +1,66 @@
+"""The chat over the real embedder, Chroma store and GGUF model (one seed file)."""
+
+from __future__ import annotations
+
+import pytest
+from textual.widgets import Markdown
+
+from rag.tui.app import ChatApp
+from rag.tui.widgets import ChatsScreen, Exchange
+from tests.tui.helpers import ask, detail_text, panel, wait_until
+
+pytestmark = [pytest.mark.integration, pytest.mark.anyio]
+SIZE = (120, 40)
+SLOW = 240  # seconds: the first answer also warms the model up on 2 cores
+QUESTION = (
+    "Which paper mines audio and text pairs from public data to improve speech recognition "
+    "for low-resource languages?"
+)
+PAPER = "Effectiveness of Mining Audio and Text Pairs"
+
+
+@pytest.fixture
+def app(assistant, real_settings, tmp_path) -> ChatApp:
+    return ChatApp(real_settings, make_assistant=lambda s: assistant, data_dir=tmp_path)
+
+
+async def test_answer_sources_followup_and_reopen(app):
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.assistant is not None, SLOW)
+        first = await ask(pilot, QUESTION, SLOW)
+        assert first.turn.answer and not first.turn.stopped and not first.turn.error
+        assert panel(app).sources[0].title.startswith(PAPER)
+        await pilot.press("f2")
+        await wait_until(pilot, lambda: panel(app).selected == 1)
+        assert PAPER in detail_text(app)
+        if first.turn.sources[0].quote:  # the model cited source 1
+            assert "(source:1)" in first.query_one(Markdown).source
+        assert "tokens/s" in str(app.query_one("#status").content) or first.turn.abstained
+
+        followup = await ask(pilot, "How many languages does it cover?", SLOW)
+        assert followup.turn.sources[0].title.startswith(PAPER)  # the follow-up found it
+        assert followup.turn.answer
+
+        await pilot.press("ctrl+n")
+        await wait_until(pilot, lambda: not app.query(Exchange))
+        await pilot.press("ctrl+o")
+        await wait_until(pilot, lambda: isinstance(app.screen, ChatsScreen))
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: len(app.query(Exchange)) == 2)
+        assert [e.turn.answer for e in app.query(Exchange)] == [
+            first.turn.answer,
+            followup.turn.answer,
+        ]
+
+
+async def test_stop_a_running_answer_then_ask_again(app):
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.assistant is not None, SLOW)
+        stopped = await ask(pilot, QUESTION, SLOW, wait=False)
+        await wait_until(pilot, lambda: stopped.turn.sources, SLOW)  # the model is reading
+        await pilot.press("escape")
+        assert stopped.turn.stopped and app.current is None
+        kept = stopped.turn.answer
+        again = await ask(pilot, "What is Shrutilipi?", SLOW)  # waits for the model to free up
+        assert again.turn.answer and not again.turn.stopped
+        assert stopped.turn.answer == kept  # the stopped answer got nothing more

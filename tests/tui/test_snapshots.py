@@ -1,0 +1,65 @@
+"""Snapshots of the main screens, over fakes with pinned timings so they are stable.
+
+Update after a deliberate UI change: pytest tests/tui/test_snapshots.py --snapshot-update
+"""
+
+from __future__ import annotations
+
+import json
+
+from textual.widgets import Markdown
+
+from rag.errors import StoreError
+from rag.tui.app import ChatApp
+from rag.tui.conversations import Conversation, ConversationStore, TurnRecord
+from rag.tui.widgets import Exchange
+from tests.tui.conftest import FAKE_SETTINGS, QUESTION
+from tests.tui.helpers import ask, panel, wait_until
+
+SIZE = (120, 36)
+
+
+def test_answer_with_an_open_source(snap_compare, tmp_path, make_fake, cited_answer):
+    assistant = make_fake(cited_answer, fixed=True)
+    app = ChatApp(FAKE_SETTINGS, make_assistant=lambda s: assistant, data_dir=tmp_path)
+
+    async def run_before(pilot) -> None:
+        exchange = await ask(pilot, QUESTION)
+        markdown = exchange.query_one(Markdown)
+        markdown.post_message(Markdown.LinkClicked(markdown, "source:1"))
+        await wait_until(pilot, lambda: panel(app).selected == 1)
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_startup_error(snap_compare, tmp_path):
+    def broken(settings):
+        raise StoreError("the store at /data/store is empty: run `rag ingest`")
+
+    app = ChatApp(FAKE_SETTINGS, make_assistant=broken, data_dir=tmp_path)
+
+    async def run_before(pilot) -> None:
+        await wait_until(pilot, lambda: app.load_error)
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_saved_chats(snap_compare, tmp_path, make_fake):
+    chats = ConversationStore(tmp_path)
+    for i, question in enumerate(["Which paper mines audio for ASR?", "What is Shrutilipi?"]):
+        chats.save(Conversation(id=f"chat{i}", turns=[TurnRecord(question, "An answer [1].")]))
+        path = tmp_path / f"chat{i}.json"  # pin the dates the list shows
+        data = json.loads(path.read_text())
+        data["created"] = data["updated"] = f"2026-01-0{i + 1}T10:00:00"
+        path.write_text(json.dumps(data))
+    app = ChatApp(FAKE_SETTINGS, make_assistant=lambda s: make_fake("x"), data_dir=tmp_path)
+
+    async def run_before(pilot) -> None:
+        await wait_until(pilot, lambda: app.assistant is not None)
+        await pilot.press("ctrl+o")
+        await wait_until(pilot, lambda: not app.query(Exchange) and app.screen.id != "_default")
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)

@@ -7,7 +7,7 @@ export ANONYMIZED_TELEMETRY := False
 
 QUESTION ?= Which paper mines audio and text pairs from public data to improve speech recognition for low-resource languages?
 
-.PHONY: setup run ingest test lint bench
+.PHONY: setup run ask ingest test lint bench
 
 setup: $(STAMP)
 
@@ -24,6 +24,9 @@ ingest: setup
 	$(BIN)/rag ingest
 
 run: ingest
+	$(BIN)/rag chat
+
+ask: ingest
 	$(BIN)/rag ask "$(QUESTION)"
 
 test: setup

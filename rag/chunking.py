@@ -4,7 +4,11 @@ Two views of each paper (MEASUREMENTS.md: they are complementary on short questi
 - "window": the title plus 3 consecutive sentences, stride 2, kept under the embedder's
   256-token limit, so no part of a long abstract is silently dropped;
 - "abstract": the title plus the whole abstract, one vector for the paper's gist (the
-  embedder reads its first 256 tokens) and the text BM25 indexes.
+  embedder reads its first 256 tokens) and the text BM25 indexes;
+- "sentence": the title plus one sentence. Not searched; embedded once at ingest so that
+  picking evidence, deciding to abstain (the best question-sentence cosine was the
+  strongest abstention signal in MEASUREMENTS.md) and checking citations cost no
+  embedding at question time (embedding ~30 sentences per question took 1-3 s here).
 """
 
 from __future__ import annotations
@@ -55,9 +59,12 @@ def chunk_paper(paper: Paper) -> list[Chunk]:
     """The abstract view plus sentence windows that each fit the embedder window."""
     chunks = [_chunk(paper, "abstract", paper.abstract, 0)]
     budget = MAX_CHUNK_TOKENS - estimate_tokens(paper.title)
-    windows = _windows(_fit(split_sentences(paper.abstract), budget), budget)
+    sentences = split_sentences(paper.abstract)
+    windows = _windows(_fit(sentences, budget), budget)
     for i, text in enumerate(dict.fromkeys(windows)):  # a repeated window is stored once
         chunks.append(_chunk(paper, "window", text, i))
+    for i, text in enumerate(dict.fromkeys(sentences)):
+        chunks.append(_chunk(paper, "sentence", text, i))
     return chunks
 
 

@@ -144,16 +144,26 @@ class Retriever:
         return Hit(paper, score, cid, text, dense, bm25)
 
     def sentences(self, paper: Paper) -> list[tuple[str, list[float]]]:
-        """A paper's sentences with their vectors (title-prefixed), cached per paper."""
+        """A paper's sentences with their vectors (embedded at ingest), cached per paper."""
         if paper.id not in self._sentence_vectors:
-            sents = split_sentences(paper.abstract)
-            vecs = self.embedder.encode([f"{paper.title}. {s}" for s in sents])
-            self._sentence_vectors[paper.id] = list(zip(sents, vecs, strict=True))
+            self._load_sentences([paper])
         return self._sentence_vectors[paper.id]
+
+    def _load_sentences(self, papers: list[Paper]) -> None:
+        stored = self.store.sentences([p.id for p in papers])
+        for paper in papers:
+            if not stored[paper.id]:  # a store from before sentence chunks: embed them now
+                sents = split_sentences(paper.abstract)
+                vecs = self.embedder.encode([f"{paper.title}. {s}" for s in sents])
+                stored[paper.id] = list(zip(sents, vecs, strict=True))
+        self._sentence_vectors.update(stored)
 
     def evidence(self, vector: list[float], hits: list[Hit], per_source: int) -> list[Evidence]:
         """Number the hits as sources [1]..[k] and pick each one's most relevant sentences,
         kept in abstract order so they still read as prose."""
+        missing = [h.paper for h in hits if h.paper.id not in self._sentence_vectors]
+        if missing:
+            self._load_sentences(missing)
         out = []
         for n, hit in enumerate(hits, 1):
             scored = [(i, s, dot(vector, v)) for i, (s, v) in enumerate(self.sentences(hit.paper))]

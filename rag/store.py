@@ -114,6 +114,21 @@ class Store:
             for cid, m in zip(got["ids"], got["metadatas"], strict=True)
         }
 
+    def sentences(self, paper_ids: list[str]) -> dict[str, list[tuple[str, list[float]]]]:
+        """Each paper's sentences with their stored vectors, in abstract order."""
+        got = self._col.get(
+            where={"$and": [{"kind": "sentence"}, {"paper_id": {"$in": paper_ids}}]},
+            include=["documents", "metadatas", "embeddings"],
+        )
+        rows = sorted(
+            zip(got["metadatas"], got["documents"], got["embeddings"], strict=True),
+            key=lambda r: (r[0]["paper_id"], r[0]["position"]),
+        )
+        out: dict[str, list[tuple[str, list[float]]]] = {pid: [] for pid in paper_ids}
+        for meta, doc, vector in rows:
+            out[meta["paper_id"]].append((doc, list(map(float, vector))))
+        return out
+
     def query(self, vector: list[float], n: int, kind: str) -> list[StoredChunk]:
         """Nearest chunks of one kind, with cosine distance."""
         n = min(n, self.count())

@@ -30,7 +30,7 @@ class Chunk:
     paper_id: str
     title: str
     text: str
-    kind: str  # "window": a few sentences; "abstract": the whole abstract
+    kind: str  # "window": a few sentences; "abstract": the whole abstract; "sentence": one
     position: int = 0
 
 

@@ -10,19 +10,19 @@ from rag.ingest import ingest
 from rag.prompts import load_prompts
 from rag.store import Store
 from rag.types import Answer, Sources, Token, Turn
+from tests.conftest import SEEDS
 from tests.fakes import FakeEmbedder, FakeGenerator
 
 # The fake embedder is a bag of words, so its cosines run lower than MiniLM's.
+SEEDS_FILE = SEEDS / "000_21389137d9350ab0.txt"
 FAKE_SETTINGS = dict(abstain_threshold=0.35, support_threshold=0.4, k=3)
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory, seeds=None):
-    from tests.conftest import SEEDS
-
+def store(tmp_path_factory):
     settings = Settings(store_path=str(tmp_path_factory.mktemp("store")))
     store = Store(settings, create=True, embedder_name=FakeEmbedder.name)
-    ingest([SEEDS / "000_21389137d9350ab0.txt"], store, FakeEmbedder())
+    ingest([SEEDS_FILE], store, FakeEmbedder())
     return store
 
 
@@ -41,9 +41,7 @@ def _run(assistant, question, history=()):
 
 
 def _paper(title_start: str):
-    from tests.conftest import SEEDS
-
-    papers = read_papers([SEEDS / "000_21389137d9350ab0.txt"])
+    papers = read_papers([SEEDS_FILE])
     return next(p for p in papers if p.title.startswith(title_start))
 
 
@@ -99,3 +97,20 @@ def test_empty_store_says_to_ingest(tmp_path):
         )
     with pytest.raises(StoreError, match="run `rag ingest` first"):
         Store(Settings(store_path=str(tmp_path / "missing")))
+
+
+def test_sentence_vectors_come_from_the_store_or_are_embedded_for_old_stores(tmp_path):
+    from rag.chunking import chunk_paper, split_sentences
+    from rag.retrieve import Retriever
+
+    settings = Settings(store_path=str(tmp_path / "s"))
+    store = Store(settings, create=True, embedder_name=FakeEmbedder.name)
+    paper = _paper("Effectiveness of Mining Audio")
+    ingest([SEEDS_FILE], store, FakeEmbedder())
+    embedder = FakeEmbedder()
+    stored = Retriever(store, embedder, 60, 0.3).sentences(paper)
+    assert [s for s, _ in stored] == split_sentences(paper.abstract)
+    assert embedder.calls == 0  # read from the store, not embedded
+    store.delete(c.id for c in chunk_paper(paper) if c.kind == "sentence")
+    rebuilt = Retriever(store, embedder, 60, 0.3).sentences(paper)
+    assert [s for s, _ in rebuilt] == [s for s, _ in stored] and embedder.calls == 1

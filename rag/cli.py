@@ -247,6 +247,15 @@ def answer_json(answer: Answer) -> dict:
     }
 
 
+@main.command()
+@settings_options
+def chat(settings: Settings) -> None:
+    """Open the terminal chat: streamed answers, live sources, follow-ups, saved chats."""
+    from rag.tui.app import ChatApp
+
+    ChatApp(settings).run()
+
+
 @main.command(name="eval")
 @click.argument("questions", required=False, type=click.Path(dir_okay=False))
 @click.option("--out", type=click.Path(file_okay=False), help="Output folder (default eval-TIME).")
@@ -283,12 +292,3 @@ def eval_(
     )
     click.echo(report.markdown(summary))
     click.echo(f"results in {out}/ (results.jsonl, summary.json, report.md, chart.png)")
-
-
-@main.command()
-@settings_options
-def chat(settings: Settings) -> None:
-    """Open the terminal chat: streamed answers, live sources, follow-ups, saved chats."""
-    from rag.tui.app import ChatApp
-
-    ChatApp(settings).run()

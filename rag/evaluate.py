@@ -1,0 +1,433 @@
+"""Offline evaluation: run a question file through the core API and score what came back.
+
+The harness is a face like the CLI: it calls only `Assistant.ask()` (or `Assistant.search()`
+with --retrieval-only), so what it measures is what a user gets. Metric functions are pure
+and take plain lists, so hand-made cases test them; `rag.report` writes the tables and chart.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rag.assistant import Assistant, standalone_query
+from rag.chunking import split_sentences
+from rag.cite import MIN_CLAIM_WORDS, markers, strip_markers
+from rag.config import Settings
+from rag.errors import ConfigError, RagError
+from rag.types import Answer, Sources, Token, Turn
+
+TYPES = ("single", "multi", "unanswerable", "followup")
+# Retrieval is scored over this many ranked papers (R@10, MRR@10).
+DEPTH = 10
+# Settings recorded with a run, so two runs can be told apart.
+RUN_SETTINGS = ("k", "candidates", "bm25_weight", "sentences_per_source", "abstain_threshold",
+                "support_threshold", "max_tokens", "temperature", "model")  # fmt: skip
+SPEED_KEYS = ("retrieve_s", "ttft_s", "total_s", "tokens_per_s")
+# Per-question metrics averaged in the summary; None means "does not apply".
+METRICS = (
+    "recall@1",
+    "recall@5",
+    "recall@10",
+    "mrr@10",
+    "gold_found",
+    "keyword_hit",
+    "citation_precision",
+    "citation_recall",
+    "supported_share",
+    "correct_decline",
+    "wrong_decline",
+)
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    question: str
+    type: str = ""
+    gold_titles: tuple[str, ...] | None = None  # None: not given, skip the metrics needing it
+    answer_keywords: tuple[str, ...] | None = None
+    context_id: str = ""
+    line: int = 0
+
+    @property
+    def answerable(self) -> bool | None:
+        """Typed questions say so; untyped ones are answerable when they name gold papers."""
+        if self.type:
+            return self.type != "unanswerable"
+        return None if self.gold_titles is None else bool(self.gold_titles)
+
+
+# ---- metrics: pure functions over titles and strings -------------------------------------
+
+
+def recall_at(ranked: Sequence[str], gold: Sequence[str], k: int) -> float | None:
+    """Share of the gold papers among the first k retrieved (hit@k for one gold paper)."""
+    if not gold:
+        return None
+    top = set(ranked[:k])
+    return sum(g in top for g in set(gold)) / len(set(gold))
+
+
+def mrr_at(ranked: Sequence[str], gold: Sequence[str], k: int = DEPTH) -> float | None:
+    """Reciprocal rank of the first gold paper within the first k, 0 if none."""
+    if not gold:
+        return None
+    return next((1 / r for r, t in enumerate(ranked[:k], 1) if t in set(gold)), 0.0)
+
+
+def keyword_hit(answer: str, keywords: Sequence[str] | None) -> float | None:
+    """Share of the expected keywords the answer contains, case-insensitive."""
+    if not keywords:
+        return None
+    return sum(k.lower() in answer.lower() for k in keywords) / len(keywords)
+
+
+def citation_precision(cited: Sequence[str], gold: Sequence[str]) -> float | None:
+    """Share of the distinct cited papers that are gold; undefined without citations."""
+    if not cited:
+        return None
+    return sum(c in set(gold) for c in set(cited)) / len(set(cited))
+
+
+def citation_recall(cited: Sequence[str], gold: Sequence[str]) -> float | None:
+    """Share of the gold papers that the answer cites."""
+    if not gold:
+        return None
+    return sum(g in set(cited) for g in set(gold)) / len(set(gold))
+
+
+def claims(text: str) -> list[str]:
+    """Answer sentences long enough to need a source (the rule rag.cite applies)."""
+    sentences = (strip_markers(s) for s in split_sentences(text))
+    return [s for s in sentences if len(s.split()) >= MIN_CLAIM_WORDS]
+
+
+def supported_share(text: str, unsupported: Sequence[str]) -> float | None:
+    """Share of the answer's claims that a cited source supports."""
+    n = len(claims(text))
+    return None if n == 0 else max(0.0, (n - len(unsupported)) / n)
+
+
+def invalid_citations(text: str, cited: Iterable[int], sources: Iterable[int]) -> int:
+    """Markers in the text and citations whose number is not a source shown: must be 0."""
+    valid = set(sources)
+    in_text = [n for s in split_sentences(text) for n in markers(s)]
+    return sum(n not in valid for n in [*in_text, *cited])
+
+
+def percentile(values: Sequence[float], p: float) -> float | None:
+    """Linear-interpolated percentile (p in 0..100); None for no values."""
+    xs = sorted(values)
+    if not xs:
+        return None
+    pos = (len(xs) - 1) * p / 100
+    lo = int(pos)
+    hi = min(lo + 1, len(xs) - 1)
+    return xs[lo] + (xs[hi] - xs[lo]) * (pos - lo)
+
+
+def auc(positives: Sequence[float], negatives: Sequence[float]) -> float | None:
+    """Probability a positive scores above a negative (ties count half)."""
+    if not positives or not negatives:
+        return None
+    wins = sum((p > n) + 0.5 * (p == n) for p in positives for n in negatives)
+    return wins / (len(positives) * len(negatives))
+
+
+# ---- the question file --------------------------------------------------------------------
+
+
+def load_questions(path: str | Path) -> tuple[list[Question], list[str]]:
+    """Parse one JSON question per line; bad lines are reported by number and skipped."""
+    try:
+        lines = Path(path).read_text().splitlines()
+    except OSError as exc:
+        raise ConfigError(f"cannot read question file {path}: {exc.strerror}") from None
+    questions: list[Question] = []
+    problems: list[str] = []
+    seen: set[str] = set()
+    for no, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            q = _question(json.loads(line), no, seen)
+        except json.JSONDecodeError as exc:
+            problems.append(f"line {no}: not valid JSON ({exc.msg})")
+            continue
+        except ValueError as exc:
+            problems.append(f"line {no}: {exc}")
+            continue
+        seen.add(q.id)
+        questions.append(q)
+    return questions, problems
+
+
+def _question(obj: Any, no: int, seen: set[str]) -> Question:
+    if not isinstance(obj, dict):
+        raise ValueError("expected a JSON object")
+    text = obj.get("question")
+    if not isinstance(text, str) or not text.strip():
+        raise ValueError("missing 'question'")
+    kind = obj.get("type") or ""
+    if kind and kind not in TYPES:
+        raise ValueError(f"unknown type {kind!r} (expected one of {', '.join(TYPES)})")
+    qid = str(obj.get("id") or f"line{no}")
+    if qid in seen:
+        raise ValueError(f"duplicate id {qid!r}")
+    context = str(obj.get("context_id") or "")
+    if context and context not in seen:
+        raise ValueError(f"context_id {context!r} is not an earlier question")
+    lists = {}
+    for key in ("gold_titles", "answer_keywords"):
+        value = obj.get(key)
+        if value is not None and not (
+            isinstance(value, list) and all(isinstance(v, str) for v in value)
+        ):
+            raise ValueError(f"{key!r} must be a list of strings")
+        lists[key] = None if value is None else tuple(value)
+    return Question(qid, text.strip(), kind, lists["gold_titles"], lists["answer_keywords"],
+                    context, no)  # fmt: skip
+
+
+def apply_overrides(settings: Settings, pairs: Sequence[str]) -> Settings:
+    """`--set name=value` flags onto Settings, so configurations can be compared."""
+    changes = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise ConfigError(f"--set expects NAME=VALUE, got {pair!r}")
+        changes[name.strip()] = value.strip()
+    return settings.replace(**changes)
+
+
+# ---- the runner ---------------------------------------------------------------------------
+
+Progress = Callable[[int, int, str], None]
+
+
+def run(
+    assistant: Assistant,
+    questions: Sequence[Question],
+    retrieval_only: bool = False,
+    progress: Progress = lambda done, total, qid: None,
+    on_record: Callable[[dict], None] = lambda record: None,
+) -> list[dict]:
+    """Ask every question (followups in their context's conversation) and score each;
+    `on_record` sees each result as soon as it exists, so a long run can be watched."""
+    records: list[dict] = []
+    asked: dict[str, tuple[str, str]] = {}  # id -> (question, answer text)
+    for i, q in enumerate(questions):
+        history = [Turn(*asked[q.context_id])] if q.context_id in asked else []
+        try:
+            if retrieval_only:
+                record = _search_one(assistant, q, history)
+            else:
+                record = _ask_one(assistant, q, history)
+        except RagError as exc:  # one failing question must not end a long run
+            record = {"id": q.id, "type": q.type, "question": q.question, "error": str(exc)}
+        asked[q.id] = (q.question, record.get("answer", ""))
+        records.append(record)
+        on_record(record)
+        progress(i + 1, len(questions), q.id)
+    return records
+
+
+def _search_one(assistant: Assistant, q: Question, history: list[Turn]) -> dict:
+    query = standalone_query(q.question, history)
+    start = time.perf_counter()
+    ranked = assistant.search(query, DEPTH)
+    elapsed = time.perf_counter() - start
+    record = _base(q, query, [(h.paper.title, h.score) for h in ranked])
+    record["timings"] = {"retrieve_s": round(elapsed, 4)}
+    shown = [h.paper.title for h in ranked[: assistant.settings.k]]
+    record["metrics"] = _retrieval_metrics(q, record, shown)
+    return record
+
+
+def _ask_one(assistant: Assistant, q: Question, history: list[Turn]) -> dict:
+    sources: Sources | None = None
+    pieces: list[str] = []
+    answer: Answer | None = None
+    for event in assistant.ask(q.question, history):
+        if isinstance(event, Sources):
+            sources = event
+        elif isinstance(event, Token):
+            pieces.append(event.text)
+        elif isinstance(event, Answer):
+            answer = event
+    assert sources is not None and answer is not None, "ask() must stream Sources and Answer"
+    # The answer carries only its k sources; the ranking to depth 10 scores R@5/R@10.
+    ranked = assistant.search(answer.query, DEPTH)
+    record = _base(q, answer.query, [(h.paper.title, h.score) for h in ranked])
+    t = answer.timings
+    relevance = [r for e in sources.evidence for r in e.relevance]
+    record.update(
+        answer=answer.text,
+        raw_answer="".join(pieces).strip(),
+        abstained=answer.abstained,
+        citations=[{"n": c.n, "title": c.title} for c in answer.citations],
+        sources=[{"n": e.n, "title": e.hit.paper.title} for e in sources.evidence],
+        unsupported=list(answer.unsupported),
+        max_relevance=round(max(relevance, default=0.0), 4),
+        timings={
+            "retrieve_s": round(t.retrieve_s, 4),
+            "ttft_s": round(t.ttft_s, 4),
+            "total_s": round(t.total_s, 4),
+            "tokens_per_s": round(t.tokens_per_s, 2),
+            "prompt_tokens": t.prompt_tokens,
+            "completion_tokens": t.completion_tokens,
+        },
+    )
+    metrics = _retrieval_metrics(q, record, [e.hit.paper.title for e in sources.evidence])
+    metrics.update(_answer_metrics(q, answer, [e.n for e in sources.evidence]))
+    record["metrics"] = metrics
+    return record
+
+
+def _base(q: Question, query: str, ranked: list[tuple[str, float]]) -> dict:
+    return {
+        "id": q.id,
+        "type": q.type,
+        "question": q.question,
+        "context_id": q.context_id,
+        "query": query,
+        "gold_titles": None if q.gold_titles is None else list(q.gold_titles),
+        "retrieved": [{"title": t, "score": round(s, 4)} for t, s in ranked],
+    }
+
+
+def _retrieval_metrics(q: Question, record: dict, shown: Sequence[str]) -> dict:
+    ranked = [r["title"] for r in record["retrieved"]]
+    gold = q.gold_titles or ()
+    return {
+        "recall@1": recall_at(ranked, gold, 1),
+        "recall@5": recall_at(ranked, gold, 5),
+        "recall@10": recall_at(ranked, gold, 10),
+        "mrr@10": mrr_at(ranked, gold),
+        # Gold papers among the sources the model was shown (what multi questions need).
+        "gold_found": recall_at(shown, gold, len(shown)),
+    }
+
+
+def _answer_metrics(q: Question, answer: Answer, sources: list[int]) -> dict:
+    """Answer metrics. Keyword hit and citation recall count every answerable question
+    (a wrong decline scores 0); precision and support are over the answers given."""
+    cited = [c.title for c in answer.citations]
+    gold = q.gold_titles or ()
+    answerable = q.answerable
+    given = not answer.abstained
+    return {
+        "keyword_hit": keyword_hit(answer.text, q.answer_keywords) if answerable else None,
+        "citation_precision": citation_precision(cited, gold) if gold else None,
+        "citation_recall": citation_recall(cited, gold) if answerable else None,
+        "supported_share": supported_share(answer.text, answer.unsupported) if given else None,
+        "invalid_citations": invalid_citations(
+            answer.text, [c.n for c in answer.citations], sources
+        ),
+        "correct_decline": float(answer.abstained) if answerable is False else None,
+        "wrong_decline": float(answer.abstained) if answerable else None,
+    }
+
+
+# ---- the summary --------------------------------------------------------------------------
+
+
+def summarize(records: Sequence[dict]) -> dict:
+    """Means of the per-question metrics and speed percentiles, overall and per type."""
+    types = [t for t in TYPES if any(r.get("type") == t for r in records)]
+    return {
+        "overall": _group(records),
+        "by_type": {t: _group([r for r in records if r.get("type") == t]) for t in types},
+    }
+
+
+def _group(records: Sequence[dict]) -> dict:
+    scored = [r for r in records if "metrics" in r]
+    out: dict[str, Any] = {"n": len(records), "errors": len(records) - len(scored)}
+    for name in METRICS:
+        values = [r["metrics"][name] for r in scored if r["metrics"].get(name) is not None]
+        out[name] = round(sum(values) / len(values), 4) if values else None
+    out["invalid_citations"] = sum(r["metrics"].get("invalid_citations", 0) for r in scored)
+    speed = {}
+    for key in SPEED_KEYS:
+        # ttft and tokens/s exist only when the model was called.
+        values = [r["timings"][key] for r in scored if r["timings"].get(key)]
+        speed[key] = {
+            "p50": _round(percentile(values, 50)),
+            "p95": _round(percentile(values, 95)),
+        }
+    out["speed"] = speed
+    return out
+
+
+def _round(x: float | None) -> float | None:
+    return None if x is None else round(x, 4)
+
+
+def evaluate(
+    assistant: Assistant,
+    questions_path: str | Path,
+    out_dir: str | Path,
+    retrieval_only: bool = False,
+    progress: Progress | None = None,
+    report: Callable[[str], None] = lambda line: None,
+) -> dict:
+    """The whole `rag eval`: load, run, summarize, write results, summary, report, chart."""
+    from rag.report import write_outputs
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    questions, problems = load_questions(questions_path)
+    for problem in problems:
+        report(f"{questions_path}: {problem} - skipped")
+    if not questions:
+        raise ConfigError(f"no valid questions in {questions_path}")
+    start = time.perf_counter()
+    with open(out / "results.jsonl", "w") as f:
+
+        def write(record: dict) -> None:
+            f.write(json.dumps(record, ensure_ascii=False) + "\n")
+            f.flush()
+
+        records = run(assistant, questions, retrieval_only, progress or console_progress(), write)
+    summary = summarize(records)
+    s = assistant.settings
+    summary["run"] = {
+        "questions_file": str(questions_path),
+        "questions": len(questions),
+        "skipped_lines": problems,
+        "retrieval_only": retrieval_only,
+        "elapsed_s": round(time.perf_counter() - start, 1),
+        "model": "" if retrieval_only else assistant.generator.name,
+        "settings": {f: getattr(s, f) for f in RUN_SETTINGS},
+    }
+    write_outputs(out, summary)
+    return summary
+
+
+def console_progress() -> Progress:
+    """A tqdm bar on a terminal, a plain line per question otherwise."""
+    if sys.stderr.isatty():
+        from tqdm import tqdm
+
+        bar = tqdm(total=0, unit="q", file=sys.stderr)
+
+        def show(done: int, total: int, qid: str) -> None:
+            bar.total = total
+            bar.set_description(qid)
+            bar.update(done - bar.n)
+            if done == total:
+                bar.close()
+
+        return show
+
+    def log(done: int, total: int, qid: str) -> None:
+        print(f"eval {done}/{total} {qid}", file=sys.stderr, flush=True)
+
+    return log

@@ -1,0 +1,265 @@
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from rag.assistant import Assistant
+from rag.cli import main
+from rag.config import Settings
+from rag.errors import ConfigError
+from rag.evaluate import (
+    apply_overrides,
+    auc,
+    citation_precision,
+    citation_recall,
+    evaluate,
+    invalid_citations,
+    keyword_hit,
+    load_questions,
+    mrr_at,
+    percentile,
+    recall_at,
+    summarize,
+    supported_share,
+)
+from rag.ingest import ingest
+from rag.prompts import load_prompts
+from rag.report import compare
+from rag.store import Store
+from tests.fakes import FakeEmbedder, FakeGenerator
+
+ASR = "Effectiveness of Mining Audio and Text Pairs from Public Data for Improving ASR Systems for Low-Resource Languages"  # noqa: E501
+
+# ---- metric functions on hand-made cases ----------------------------------------------------
+
+
+def test_recall_and_mrr_over_ranked_titles():
+    ranked = ["a", "b", "c", "d", "e", "f"]
+    assert recall_at(ranked, ["a"], 1) == 1.0
+    assert recall_at(ranked, ["c"], 1) == 0.0
+    assert recall_at(ranked, ["c"], 5) == 1.0
+    assert recall_at(ranked, ["a", "f", "z"], 5) == pytest.approx(1 / 3)
+    assert recall_at(ranked, [], 5) is None
+    assert mrr_at(ranked, ["c", "e"]) == pytest.approx(1 / 3)
+    assert mrr_at(ranked, ["z"]) == 0.0
+    assert mrr_at(["x"] * 10 + ["a"], ["a"], 10) == 0.0  # beyond the depth
+
+
+def test_keyword_hit_is_case_insensitive_and_partial():
+    assert keyword_hit("EfficientQAT takes 41 Hours.", ["efficientqat", "41 hours"]) == 1.0
+    assert keyword_hit("It is EfficientQAT.", ["EfficientQAT", "41 hours"]) == 0.5
+    assert keyword_hit("anything", []) is None
+    assert keyword_hit("anything", None) is None
+
+
+def test_citation_precision_and_recall_against_gold():
+    gold = ["A", "B"]
+    assert citation_precision(["A", "C"], gold) == 0.5
+    assert citation_precision(["A", "A"], gold) == 1.0  # distinct papers
+    assert citation_precision([], gold) is None
+    assert citation_recall(["A", "C"], gold) == 0.5
+    assert citation_recall([], gold) == 0.0
+    assert citation_recall(["A"], []) is None
+
+
+def test_supported_share_counts_only_claims():
+    text = (
+        "In short: EfficientQAT trains blocks first [1]. It then trains the step sizes end to end."
+    )
+    assert supported_share(text, []) == 1.0
+    assert supported_share(text, ["It then trains the step sizes end to end."]) == 0.5
+    assert supported_share("Yes.", []) is None
+
+
+def test_invalid_citations_counts_markers_and_citations_outside_the_sources():
+    assert invalid_citations("A claim here [1]. Another one [2][3].", [1, 2], [1, 2, 3]) == 0
+    assert invalid_citations("A claim here [4]. Another one [1, 5].", [1], [1, 2, 3]) == 2
+    assert invalid_citations("A claim here.", [7], [1, 2, 3]) == 1
+
+
+def test_percentile_and_auc():
+    assert percentile([3.0, 1.0, 2.0], 50) == 2.0
+    assert percentile([1.0, 2.0, 3.0, 4.0], 50) == 2.5
+    assert percentile(list(map(float, range(1, 101))), 95) == pytest.approx(95.05)
+    assert percentile([], 50) is None
+    assert auc([0.9, 0.8], [0.1, 0.2]) == 1.0
+    assert auc([0.5], [0.5]) == 0.5
+    assert auc([0.1], [0.9, 0.05]) == 0.5
+
+
+def test_summary_averages_applicable_metrics_per_type():
+    def rec(kind, metrics, **timings):
+        return {"type": kind, "metrics": metrics, "timings": timings}
+
+    records = [
+        rec("single", {"recall@1": 1.0, "invalid_citations": 0}, total_s=2.0, ttft_s=1.0),
+        rec("single", {"recall@1": 0.0, "invalid_citations": 1}, total_s=4.0, ttft_s=0.0),
+        rec("unanswerable", {"recall@1": None, "correct_decline": 1.0}, total_s=0.1),
+        {"type": "single", "error": "boom"},
+    ]
+    s = summarize(records)
+    assert s["overall"]["n"] == 4 and s["overall"]["errors"] == 1
+    assert s["overall"]["recall@1"] == 0.5
+    assert s["by_type"]["single"]["invalid_citations"] == 1
+    assert s["by_type"]["unanswerable"]["correct_decline"] == 1.0
+    assert s["by_type"]["unanswerable"]["recall@1"] is None
+    assert s["by_type"]["single"]["speed"]["total_s"]["p50"] == 3.0
+    assert s["by_type"]["single"]["speed"]["ttft_s"]["p50"] == 1.0  # 0 = model not called
+    assert list(s["by_type"]) == ["single", "unanswerable"]
+
+
+# ---- the question file ----------------------------------------------------------------------
+
+
+def test_malformed_question_file_reports_line_numbers_and_keeps_the_rest(tmp_path):
+    path = tmp_path / "q.jsonl"
+    path.write_text(
+        "\n".join(
+            [
+                '{"id": "a", "type": "single", "question": "ok?", "gold_titles": ["T"]}',
+                '{"id": "b", "type": "single", "question": "broken"',
+                '{"id": "c", "type": "single", "gold_titles": ["T"]}',
+                "",
+                '{"id": "d", "type": "riddle", "question": "what?"}',
+                '{"id": "e", "type": "followup", "question": "and?", "context_id": "zz"}',
+                '{"id": "f", "question": "untyped, no gold"}',
+                '{"id": "g", "type": "followup", "question": "and then?", "context_id": "a"}',
+            ]
+        )
+    )
+    questions, problems = load_questions(path)
+    assert [q.id for q in questions] == ["a", "f", "g"]
+    assert [p.split(":")[0] for p in problems] == ["line 2", "line 3", "line 5", "line 6"]
+    assert "not valid JSON" in problems[0]
+    assert "missing 'question'" in problems[1]
+    assert "unknown type 'riddle'" in problems[2]
+    assert questions[1].answerable is None and questions[1].gold_titles is None
+
+
+def test_missing_question_file_is_a_config_error(tmp_path):
+    with pytest.raises(ConfigError, match="cannot read"):
+        load_questions(tmp_path / "nope.jsonl")
+
+
+def test_set_overrides_map_onto_settings():
+    s = apply_overrides(Settings(), ["bm25_weight=0.2", "k = 5"])
+    assert s.bm25_weight == 0.2 and s.k == 5
+    with pytest.raises(ConfigError, match="NAME=VALUE"):
+        apply_overrides(Settings(), ["bm25_weight"])
+    with pytest.raises(ConfigError, match="unknown setting"):
+        apply_overrides(Settings(), ["nope=1"])
+
+
+# ---- the runner end to end with fakes -------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    from tests.conftest import SEEDS
+
+    settings = Settings(store_path=str(tmp_path_factory.mktemp("store")))
+    store = Store(settings, create=True, embedder_name=FakeEmbedder.name)
+    ingest([SEEDS / "000_21389137d9350ab0.txt"], store, FakeEmbedder())
+    return store
+
+
+def _assistant(store, answer: str) -> tuple[Assistant, FakeGenerator]:
+    settings = Settings(abstain_threshold=0.35, support_threshold=0.4, k=3)
+    generator = FakeGenerator(answer)
+    prompts = load_prompts(settings.prompts_dir)
+    return Assistant(settings, store, FakeEmbedder(), generator, prompts), generator
+
+
+QUESTIONS = [
+    {
+        "id": "s1",
+        "type": "single",
+        "question": "mining audio and text pairs from public radio data for low-resource ASR",
+        "gold_titles": [ASR],
+        "answer_keywords": ["Labelled DATA", "Shrutilipi"],
+    },
+    {
+        "id": "f1",
+        "type": "followup",
+        "question": "how big is it?",
+        "gold_titles": [ASR],
+        "context_id": "s1",
+    },
+    {"id": "u1", "type": "unanswerable", "question": "boiling point of ethanol at sea level"},
+]
+
+
+def _write(tmp_path, lines: list) -> str:
+    path = tmp_path / "questions.jsonl"
+    path.write_text("\n".join(x if isinstance(x, str) else json.dumps(x) for x in lines) + "\n")
+    return str(path)
+
+
+def test_runner_end_to_end_writes_every_output(store, tmp_path):
+    from rag.corpus import read_papers
+    from tests.conftest import SEEDS
+
+    paper = next(p for p in read_papers([SEEDS / "000_21389137d9350ab0.txt"]) if p.title == ASR)
+    claim = paper.abstract.split(". ")[1]
+    assistant, generator = _assistant(store, f"{claim} [1]. See also [9].")
+    path = _write(tmp_path, [*QUESTIONS, "{not json"])
+    seen, progress = [], []
+    out = tmp_path / "out"
+    summary = evaluate(
+        assistant, path, out, progress=lambda d, t, q: progress.append((d, t, q)),
+        report=seen.append,
+    )  # fmt: skip
+
+    assert seen == [f"{path}: line 4: not valid JSON (Expecting property name enclosed in "
+                    "double quotes) - skipped"]  # fmt: skip
+    assert progress[-1] == (3, 3, "u1")
+    results = [json.loads(x) for x in (out / "results.jsonl").read_text().splitlines()]
+    single, followup, unanswerable = results
+    assert single["retrieved"][0]["title"] == ASR and len(single["retrieved"]) == 10
+    assert single["citations"] == [{"n": 1, "title": ASR}]
+    assert single["metrics"]["recall@1"] == 1.0 and single["metrics"]["mrr@10"] == 1.0
+    assert single["metrics"]["citation_precision"] == 1.0
+    assert single["metrics"]["keyword_hit"] == 0.5
+    assert single["metrics"]["invalid_citations"] == 0  # [9] was removed by the core
+    assert set(single["timings"]) >= {"retrieve_s", "ttft_s", "total_s", "tokens_per_s"}
+    # The followup is asked in the same conversation: the model sees the first exchange.
+    assert followup["query"].startswith(QUESTIONS[0]["question"])
+    assert QUESTIONS[0]["question"] in json.dumps(generator.prompts[1])
+    assert unanswerable["abstained"] and unanswerable["metrics"]["correct_decline"] == 1.0
+    assert len(generator.prompts) == 2  # declined without the model
+
+    on_disk = json.loads((out / "summary.json").read_text())
+    assert on_disk["overall"] == summary["overall"]
+    assert on_disk["run"]["skipped_lines"][0].startswith("line 4")
+    assert summary["by_type"]["unanswerable"]["correct_decline"] == 1.0
+    assert summary["overall"]["invalid_citations"] == 0
+    assert "| Recall@1 |" in (out / "report.md").read_text()
+    assert (out / "chart.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_retrieval_only_never_calls_the_model(store, tmp_path):
+    assistant, generator = _assistant(store, "should not be said")
+    summary = evaluate(
+        assistant, _write(tmp_path, QUESTIONS), tmp_path / "ro", retrieval_only=True,
+        progress=lambda *a: None,
+    )  # fmt: skip
+    assert generator.prompts == []
+    assert summary["overall"]["recall@1"] == 1.0
+    assert summary["overall"]["keyword_hit"] is None
+
+
+def test_compare_prints_both_summaries_and_the_difference(store, tmp_path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    for folder, weight in ((a, 0.0), (b, 5.0)):
+        assistant, _ = _assistant(store, "x")
+        assistant.retriever.bm25_weight = weight
+        evaluate(assistant, _write(tmp_path, QUESTIONS), folder, True, lambda *x: None)
+    text = compare(a, b)
+    assert text.splitlines()[:2] == [f"A = {a}", f"B = {b}"]
+    assert "Recall@1" in text and "single (n=1 / 1)" in text
+    result = CliRunner().invoke(main, ["eval", "--compare", str(a), str(b)])
+    assert result.exit_code == 0 and "B-A" in result.output
+    bad = CliRunner().invoke(main, ["eval", "--compare", str(a), str(tmp_path)])
+    assert bad.exit_code != 0 and "not an eval summary" in bad.output

@@ -79,7 +79,7 @@ class LlamaGenerator:
         check_gguf(path)
         self.path, self.prompts, self.n_ctx = path, prompts, n_ctx
         self.name = str(path)
-        self.n_threads = n_threads or os.cpu_count() or 1
+        self.n_threads = n_threads or max(1, (os.cpu_count() or 2) - 1)
         self.max_tokens, self.temperature = max_tokens, temperature
         self._llm = None
 

@@ -67,9 +67,6 @@ class ChatApp(App[None]):
         data_dir: str | Path | None = None,
     ) -> None:
         super().__init__()
-        if not settings.n_threads:  # leave the UI a core: llama.cpp threads spinning on every
-            # core stall each other whenever the UI draws (measured 0.7 vs 37 tokens/s, 2 cores)
-            settings = settings.replace(n_threads=max(1, (os.cpu_count() or 2) - 1))
         self.settings = settings
         self.make_assistant = make_assistant or build_default
         self.chats = ConversationStore(data_dir)

@@ -101,12 +101,15 @@ class Assistant:
             )
 
         relevance = max((r for e in evidence for r in e.relevance), default=0.0)
-        if relevance < self.settings.abstain_threshold:
+        unknown = self.retriever.unknown_names(question) if self.settings.check_names else []
+        if relevance < self.settings.abstain_threshold or unknown:
+            notice = f"No paper mentions {', '.join(unknown)}." if unknown else ""
             yield answer(
                 self.prompts.decline,
                 citations=(),
                 abstained=True,
                 timings=Timings(retrieve_s=retrieved - start, total_s=time.perf_counter() - start),
+                notices=(notice,) if notice else (),
             )
             return
 

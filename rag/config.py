@@ -59,6 +59,9 @@ class Settings:
     # 0.864, 0.45 -> 0.738 / 0.782 / 0.809, 0.50 -> 0.737 / 0.730 / 0.738, 0.60 -> 0.770 /
     # 0.630 / 0.575. Precision barely moves (0.72-0.77) while recall falls above 0.45:
     # no value is clearly better, 0.45 kept (best precision at the 0.40-0.45 recall).
+    check_names: bool = _doc(
+        "Decline when the question names something (RetNet, H2O) that no paper contains.", True
+    )
     support_threshold: float = _doc(
         "Answer-sentence to source-sentence support needed to attach a citation "
         "(0.45: citation precision 0.74, recall 0.78 on the dev set).",
@@ -79,8 +82,15 @@ class Settings:
         return dataclasses.replace(self, **{k: _coerce(self, k, v) for k, v in changes.items()})
 
 
+_BOOLS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
+
+
 def _coerce(settings: Settings, name: str, value: Any) -> Any:
     kind = type(getattr(settings, name))
+    if kind is bool and isinstance(value, str):
+        if value.lower() not in _BOOLS:
+            raise ConfigError(f"setting {name!r} must be true or false, got {value!r}")
+        return _BOOLS[value.lower()]
     try:
         return kind(value)
     except (TypeError, ValueError):

@@ -114,3 +114,13 @@ def test_sentence_vectors_come_from_the_store_or_are_embedded_for_old_stores(tmp
     store.delete(c.id for c in chunk_paper(paper) if c.kind == "sentence")
     rebuilt = Retriever(store, embedder, 60, 0.3).sentences(paper)
     assert [s for s, _ in rebuilt] == [s for s, _ in stored] and embedder.calls == 1
+
+
+def test_question_naming_something_no_paper_mentions_is_declined(store):
+    assistant, generator = _assistant(store, "should not be said")
+    *_, answer = _run(assistant, "How does Zorblax improve mining audio and text pairs for ASR?")
+    assert answer.abstained and generator.prompts == []
+    assert answer.notices == ("No paper mentions Zorblax.",)
+    assistant.settings = assistant.settings.replace(check_names=False)
+    *_, answer = _run(assistant, "How does Zorblax improve mining audio and text pairs for ASR?")
+    assert generator.prompts

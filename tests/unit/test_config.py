@@ -29,3 +29,11 @@ def test_unknown_key_and_missing_file(tmp_path):
         load_settings(cfg)
     with pytest.raises(ConfigError, match="not found"):
         load_settings(tmp_path / "nope.toml")
+
+
+def test_booleans_from_the_environment(monkeypatch):
+    monkeypatch.setenv("RAG_CHECK_NAMES", "false")
+    assert load_settings().check_names is False
+    monkeypatch.setenv("RAG_CHECK_NAMES", "perhaps")
+    with pytest.raises(ConfigError, match="true or false"):
+        load_settings()

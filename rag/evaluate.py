@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rag.assistant import Assistant, standalone_query
+from rag.assistant import Assistant
 from rag.chunking import split_sentences
 from rag.cite import MIN_CLAIM_WORDS, markers, strip_markers
 from rag.config import Settings
@@ -27,7 +27,8 @@ TYPES = ("single", "multi", "unanswerable", "followup")
 DEPTH = 10
 # Settings recorded with a run, so two runs can be told apart.
 RUN_SETTINGS = ("k", "candidates", "bm25_weight", "sentences_per_source", "abstain_threshold",
-                "support_threshold", "max_tokens", "temperature", "model")  # fmt: skip
+                "support_threshold", "check_names", "rewrite", "n_ctx", "max_tokens",
+                "temperature", "model")  # fmt: skip
 SPEED_KEYS = ("retrieve_s", "ttft_s", "total_s", "tokens_per_s")
 # Per-question metrics averaged in the summary; None means "does not apply".
 METRICS = (
@@ -239,7 +240,7 @@ def run(
 
 
 def _search_one(assistant: Assistant, q: Question, history: list[Turn]) -> dict:
-    query = standalone_query(q.question, history)
+    query = assistant.standalone_query(q.question, history)
     start = time.perf_counter()
     ranked = assistant.search(query, DEPTH)
     elapsed = time.perf_counter() - start

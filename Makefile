@@ -7,7 +7,7 @@ export ANONYMIZED_TELEMETRY := False
 
 QUESTION ?= Which paper mines audio and text pairs from public data to improve speech recognition for low-resource languages?
 
-.PHONY: setup run ask ingest test lint bench
+.PHONY: setup run ask ingest test lint bench eval
 
 setup: $(STAMP)
 
@@ -37,3 +37,6 @@ lint: setup
 
 bench: ingest
 	$(BIN)/python bench/bench.py
+
+eval: ingest
+	$(BIN)/rag eval bench/dev_questions.jsonl --out bench/out/latest

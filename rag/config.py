@@ -47,7 +47,7 @@ class Settings:
     # Calibrated with bench/calibrate.py on bench/dev_questions.jsonl (68 answerable, 18
     # unanswerable): AUC 0.982; lowest answerable 0.368. Declined unanswerable / answerable:
     # 0.30 -> 0.556 / 0.000, 0.35 -> 0.611 / 0.000, 0.40 -> 0.667 / 0.015, 0.50 -> 0.833 /
-    # 0.044. SmolLM2-135M never declined by itself, so this is the only working check;
+    # 0.044. SmolLM2-135M never declined by itself, so this and check_names do the work;
     # 0.35 is the highest value that declined no answerable dev question.
     abstain_threshold: float = _doc(
         "Best question-sentence cosine below which rag declines without the model "

@@ -182,11 +182,7 @@ def build_assistant(
     prompts = load_prompts(settings.prompts_dir)
     embedder = embedder or SentenceTransformerEmbedder(settings.embedder or None)
     store = store or Store(settings)
-    if store.embedder_name and store.embedder_name != embedder.name:
-        raise StoreError(
-            f"the store at {store.where} was built with embedder {store.embedder_name!r}, "
-            f"not {embedder.name!r}: use the same RAG_EMBEDDER or re-ingest into a new --store"
-        )
+    store.check_embedder(embedder.name)
     generator: Generator
     if settings.llm_url:
         generator = ServerGenerator(

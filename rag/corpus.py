@@ -75,7 +75,7 @@ def parse_listing(path: Path) -> list[Paper]:
     if len(body) % 2:
         n, line = body[-1]
         raise CorpusError(f"{path}:{n}: title {line[:60]!r} has no abstract after it")
-    listing = (Listing(str(path), date),)
+    listing = (Listing(str(path.resolve()), date),)
     return [
         Paper(paper_id(title), title, abstract, listing)
         for (_, title), (_, abstract) in zip(body[0::2], body[1::2], strict=True)
@@ -106,7 +106,7 @@ def parse_jsonl(path: Path) -> list[Paper]:
                 paper_id(title),
                 title.strip(),
                 " ".join(abstract.split()),
-                (Listing(str(path), date),),
+                (Listing(str(path.resolve()), date),),
                 obj,
             )
         )

@@ -7,6 +7,7 @@ in batches of whole papers, so a paper is never half-present after an interrupti
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -46,7 +47,8 @@ def ingest(
     progress: Progress | None = None,
 ) -> IngestReport:
     start = time.perf_counter()
-    papers = {p.id: p for p in read_papers(paths)}
+    known = {pid: paper for pid, (paper, _) in store.papers().items()}
+    papers = {p.id: _merge_listings(p, known.get(p.id), prune) for p in read_papers(paths)}
     chunks = [c for p in papers.values() for c in chunk_paper(p)]
     stored = store.chunk_index()
     wanted = {c.id for c in chunks}
@@ -56,7 +58,7 @@ def ingest(
     refresh = [
         c for c in chunks if c.id in stored and stored[c.id][1] != listings_json(papers[c.paper_id])
     ]
-    pruned = _gone_papers(papers, store) if prune else set()
+    pruned = _gone_papers(papers, known) if prune else set()
 
     _add(new, papers, store, embedder, progress)
     store.update_metadata(refresh, papers)
@@ -97,10 +99,20 @@ def _add(
                 progress(done_papers, len(by_paper), done_chunks, len(new))
 
 
-def _gone_papers(papers: dict[str, Paper], store: Store) -> set[str]:
+def _merge_listings(paper: Paper, known: Paper | None, prune: bool) -> Paper:
+    """A paper remembers every listing it appeared in, across ingest runs (with --prune,
+    not those whose files are gone)."""
+    if known is None:
+        return paper
+    old = [x for x in known.listings if not prune or Path(x.source).exists()]
+    listings = (*old, *(x for x in paper.listings if x not in old))
+    return dataclasses.replace(paper, listings=listings)
+
+
+def _gone_papers(papers: dict[str, Paper], known: dict[str, Paper]) -> set[str]:
     """Papers in the store, not in this run, whose every source file no longer exists."""
     return {
         pid
-        for pid, (paper, _) in store.papers().items()
+        for pid, paper in known.items()
         if pid not in papers and not any(Path(x.source).exists() for x in paper.listings)
     }

@@ -71,6 +71,16 @@ class Store:
                     f"no collection {settings.collection!r} in {self.where}: run `rag ingest` first"
                 ) from None
         self.embedder_name = (self._col.metadata or {}).get("embedder", "")
+        if embedder_name:
+            self.check_embedder(embedder_name)
+
+    def check_embedder(self, name: str) -> None:
+        """Vectors from two embedders cannot be compared: refuse to mix them."""
+        if self.embedder_name and self.embedder_name != name:
+            raise StoreError(
+                f"the store at {self.where} was built with embedder {self.embedder_name!r}, "
+                f"not {name!r}: use the same RAG_EMBEDDER or ingest into a new --store"
+            )
 
     def count(self) -> int:
         return self._col.count()
@@ -87,16 +97,15 @@ class Store:
 
     def update_metadata(self, chunks: list[Chunk], papers: dict[str, Paper]) -> None:
         """Refresh paper metadata (new listings) without re-embedding."""
-        if chunks:
+        for batch in _batches(chunks):
             self._col.update(
-                ids=[c.id for c in chunks],
-                metadatas=[_metadata(c, papers[c.paper_id]) for c in chunks],
+                ids=[c.id for c in batch],
+                metadatas=[_metadata(c, papers[c.paper_id]) for c in batch],
             )
 
     def delete(self, ids: Iterable[str]) -> None:
-        ids = list(ids)
-        for i in range(0, len(ids), 1000):
-            self._col.delete(ids=ids[i : i + 1000])
+        for batch in _batches(list(ids)):
+            self._col.delete(ids=batch)
 
     def papers(self) -> dict[str, tuple[Paper, str]]:
         """Every paper, rebuilt from its abstract chunk, with that chunk's id."""
@@ -150,6 +159,15 @@ class Store:
                 strict=True,
             )
         ]
+
+
+# Chroma caps one request at a few thousand records (max_batch_size); stay well under.
+WRITE_BATCH = 1000
+
+
+def _batches(items: list) -> Iterable[list]:
+    for i in range(0, len(items), WRITE_BATCH):
+        yield items[i : i + WRITE_BATCH]
 
 
 def _metadata(chunk: Chunk, paper: Paper) -> dict:

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from rag.config import Settings
-from rag.errors import CorpusError
+from rag.errors import CorpusError, StoreError
 from rag.ingest import ingest
 from rag.store import Store
 from tests.fakes import FakeEmbedder
@@ -105,3 +105,19 @@ def test_interrupted_ingest_is_completed_by_the_next_run(tmp_path, store, monkey
     report = ingest([f], store, FakeEmbedder())
     assert store.count() == report.chunks
     assert report.added == report.chunks - partial
+
+
+def test_listings_accumulate_across_runs_and_paths_are_absolute(tmp_path, store, monkeypatch):
+    a = _jsonl(tmp_path / "a.jsonl", ROWS[:2])
+    b = _jsonl(tmp_path / "b.jsonl", ROWS[1:3])
+    monkeypatch.chdir(tmp_path)
+    ingest(["a.jsonl"], store, FakeEmbedder())
+    ingest(["b.jsonl"], store, FakeEmbedder())
+    sources = {p.title: [x.source for x in p.listings] for p, _ in store.papers().values()}
+    assert sources["Paper 1"] == [str(a.resolve()), str(b.resolve())]
+
+
+def test_a_store_refuses_vectors_from_another_embedder(tmp_path, store):
+    settings = Settings(store_path=str(tmp_path / "store"))
+    with pytest.raises(StoreError, match="built with embedder 'fake-embedder', not 'other'"):
+        Store(settings, create=True, embedder_name="other")

@@ -15,6 +15,9 @@ from typing import Any
 from rag.errors import ConfigError
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
+REWRITES = ("heuristic", "model")
+# The system prompt and a question take ~150 tokens; below this no source would fit.
+MIN_PROMPT_TOKENS = 512
 
 
 def _doc(text: str, default: Any) -> Any:
@@ -73,6 +76,18 @@ class Settings:
     )
     prompts_dir: str = _doc("Folder of prompt templates.", str(PROJECT_DIR / "prompts"))
 
+    def __post_init__(self) -> None:
+        if self.rewrite not in REWRITES:
+            raise ConfigError(f"setting 'rewrite' must be one of {REWRITES}, got {self.rewrite!r}")
+        for name in ("k", "candidates", "sentences_per_source", "max_tokens"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"setting {name!r} must be at least 1")
+        if self.n_ctx - self.max_tokens < MIN_PROMPT_TOKENS:
+            raise ConfigError(
+                f"n_ctx {self.n_ctx} leaves under {MIN_PROMPT_TOKENS} prompt tokens after "
+                f"max_tokens {self.max_tokens}: raise n_ctx or lower max_tokens"
+            )
+
     def replace(self, **changes: Any) -> Settings:
         """A copy with the given fields changed; None values are ignored (unset CLI flags)."""
         changes = {k: v for k, v in changes.items() if v is not None}
@@ -105,22 +120,24 @@ def default_config_path() -> Path:
 
 def load_settings(config_file: str | Path | None = None, **flags: Any) -> Settings:
     """Build Settings from defaults, a TOML config file, RAG_* variables and CLI flags."""
-    settings = Settings()
-    path = Path(config_file or os.environ.get("RAG_CONFIG") or default_config_path())
-    if config_file or path.exists():
-        settings = settings.replace(**_read_toml(path))
-    env = {
+    explicit = config_file or os.environ.get("RAG_CONFIG")
+    path = Path(explicit or default_config_path())
+    changes = _read_toml(path) if explicit or path.exists() else {}
+    changes |= {
         f.name: os.environ[f"RAG_{f.name.upper()}"]
         for f in fields(Settings)
         if f"RAG_{f.name.upper()}" in os.environ
     }
-    return settings.replace(**env).replace(**flags)
+    changes |= {k: v for k, v in flags.items() if v is not None}
+    return Settings().replace(**changes)
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
-        return tomllib.loads(path.read_text())
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ConfigError(f"config file {path} not found: create it or drop --config") from None
-    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(
+            f"config file {path} not found: create it, or drop --config / unset RAG_CONFIG"
+        ) from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None

@@ -76,7 +76,6 @@ class LlamaGenerator:
         max_tokens: int,
         temperature: float,
     ) -> None:
-        check_gguf(path)
         self.path, self.prompts, self.n_ctx = path, prompts, n_ctx
         self.name = str(path)
         self.n_threads = n_threads or max(1, (os.cpu_count() or 2) - 1)
@@ -85,6 +84,7 @@ class LlamaGenerator:
 
     def load(self):
         if self._llm is None:
+            check_gguf(self.path)
             from llama_cpp import Llama
 
             try:
@@ -109,6 +109,14 @@ class LlamaGenerator:
         return len(self.load().tokenize(text.encode(), add_bos=False, special=True))
 
     def stream(self, messages: Sequence[Message]) -> Iterator[str]:
+        try:
+            yield from self._stream(messages)
+        except ValueError as exc:  # llama.cpp's "Requested tokens exceed context window"
+            raise ModelError(
+                f"{self.path.name} failed ({exc}); raise n_ctx or lower max_tokens"
+            ) from None
+
+    def _stream(self, messages: Sequence[Message]) -> Iterator[str]:
         llm = self.load()
         options = {
             "max_tokens": self.max_tokens,
@@ -159,10 +167,23 @@ class ServerGenerator:
                     line = raw.decode().strip()
                     if not line.startswith("data:") or line == "data: [DONE]":
                         continue
-                    delta = json.loads(line[5:])["choices"][0].get("delta", {})
-                    if delta.get("content"):
-                        yield delta["content"]
+                    text = _delta_text(line[5:])
+                    if text:
+                        yield text
         except (urllib.error.URLError, OSError) as exc:
             raise ModelError(
                 f"model server {self.url} failed ({exc}); start it or unset RAG_LLM_URL"
             ) from None
+        except (ValueError, KeyError, IndexError, TypeError) as exc:
+            raise ModelError(
+                f"model server {self.url} sent an unexpected reply ({exc}); is it an "
+                "OpenAI-compatible /v1/chat/completions endpoint?"
+            ) from None
+
+
+def _delta_text(data: str) -> str:
+    """The text of one streamed chunk; an error object becomes an exception."""
+    event = json.loads(data)
+    if "error" in event:
+        raise ValueError(event["error"])
+    return event["choices"][0].get("delta", {}).get("content") or ""

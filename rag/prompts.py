@@ -56,12 +56,16 @@ def load_prompts(folder: str | Path) -> Prompts:
 def _load(folder: Path, name: str, allowed: set[str]) -> str:
     path = folder / f"{name}.txt"
     try:
-        text = path.read_text()
+        text = path.read_text(encoding="utf-8")
+        used = {f for _, f, _, _ in string.Formatter().parse(text) if f is not None}
     except FileNotFoundError:
         raise ConfigError(
             f"prompt template {path} is missing: restore it or fix RAG_PROMPTS_DIR"
         ) from None
-    used = {f for _, f, _, _ in string.Formatter().parse(text) if f}
+    except ValueError as exc:  # a stray { or }
+        raise ConfigError(
+            f"prompt template {path} is malformed ({exc}): write literal braces as {{{{ }}}}"
+        ) from None
     if used - allowed:
         raise ConfigError(
             f"prompt template {path} uses unknown variable(s) {sorted(used - allowed)}; "
@@ -124,14 +128,18 @@ def _truncate(text: str, limit: int, count_tokens: Callable[[str], int]) -> tupl
     if count_tokens(text) <= limit:
         return text, False
     words = text.split()
+    if count_tokens(words[0]) > limit:  # no spaces to cut at (a URL, CJK): cut characters
+        words, sep = list(text), ""
+    else:
+        sep = " "
     lo, hi = 0, len(words)
-    while lo < hi:  # the longest prefix of words that fits
+    while lo < hi:  # the longest prefix that fits
         mid = (lo + hi + 1) // 2
-        if count_tokens(" ".join(words[:mid])) <= limit:
+        if count_tokens(sep.join(words[:mid])) <= limit:
             lo = mid
         else:
             hi = mid - 1
-    return " ".join(words[:lo]), True
+    return sep.join(words[:lo]), True
 
 
 def _drop_weakest_sentence(evidence: list[Evidence]) -> list[Evidence]:

@@ -20,7 +20,7 @@ from rag.types import Evidence, Hit, Paper
 # Okapi BM25 parameters, the textbook values measured in MEASUREMENTS.md.
 BM25_K1 = 1.5
 BM25_B = 0.75
-_TOKEN = re.compile(r"[a-z0-9]+")
+_TOKEN = re.compile(r"[^\W_]+")  # letters and digits of any script
 _WORD = re.compile(r"[A-Za-z0-9](?:[\w.-]*[A-Za-z0-9])?")
 STOPWORDS = frozenset(
     [
@@ -98,7 +98,9 @@ class BM25:
 
     def scores(self, query: str) -> dict[str, float]:
         terms = [t for t in set(tokenize(query)) if t in self.idf]
-        out = {}
+        out: dict[str, float] = {}
+        if not terms:
+            return out
         for pid, tf, length in zip(self.ids, self.tfs, self.lens, strict=True):
             norm = BM25_K1 * (1 - BM25_B + BM25_B * length / self.avg)
             s = sum(self.idf[t] * tf[t] * (BM25_K1 + 1) / (tf[t] + norm) for t in terms if t in tf)

@@ -13,7 +13,7 @@ from rag.store import Store
 
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["ANONYMIZED_TELEMETRY"] = "False"
-os.environ["RAG_CONFIG"] = str(Path(__file__).parent / "no-such-config.toml")
+os.environ["RAG_CONFIG"] = os.devnull  # no user config file leaks into the tests
 for name in list(os.environ):
     if name.startswith("RAG_") and name != "RAG_CONFIG":
         del os.environ[name]

@@ -37,3 +37,16 @@ def test_booleans_from_the_environment(monkeypatch):
     monkeypatch.setenv("RAG_CHECK_NAMES", "perhaps")
     with pytest.raises(ConfigError, match="true or false"):
         load_settings()
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        ({"rewrite": "modle"}, "must be one of"),
+        ({"k": 0}, "'k' must be at least 1"),
+        ({"n_ctx": 512, "max_tokens": 256}, "raise n_ctx or lower max_tokens"),
+    ],
+)
+def test_invalid_settings_are_rejected(flags, message):
+    with pytest.raises(ConfigError, match=message):
+        load_settings(**flags)

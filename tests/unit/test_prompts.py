@@ -69,3 +69,17 @@ def test_plain_fallback_prompt_for_models_without_template(prompts):
     )
     assert text.startswith(prompts.system)
     assert "User: Q?" in text and text.rstrip().endswith("Answer:")
+
+
+def test_question_without_spaces_is_cut_by_characters(prompts):
+    question = "https://example.org/" + "x" * 5000
+    messages, notices = build_messages(prompts, question, [_evidence(1, 1)], [], len, 2000)
+    assert notices and messages[-1]["content"].count("x") > 100
+
+
+@pytest.mark.parametrize("text", ["{sources} {question} {", "{sources} {question} {}"])
+def test_malformed_template_is_a_config_error(tmp_path, text):
+    shutil.copytree(Settings().prompts_dir, tmp_path, dirs_exist_ok=True)
+    (tmp_path / "question.txt").write_text(text)
+    with pytest.raises(ConfigError, match="question.txt"):
+        load_prompts(tmp_path)

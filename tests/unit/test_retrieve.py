@@ -37,3 +37,9 @@ def test_names_are_mixed_case_alphanumeric_or_capitalised_words():
     assert names("How does RetNet compare with H2O and ViT-22B?") == ["RetNet", "H2O", "ViT-22B"]
     assert names("What ratio does the Jamba hybrid use?") == ["Jamba"]
     assert names("Which paper speeds up inference?") == []
+
+
+def test_bm25_indexes_any_script_and_survives_empty_queries():
+    bm25 = BM25({"a": "大规模 语言 模型", "b": "speech recognition"})
+    assert max(bm25.scores("语言"), key=bm25.scores("语言").get) == "a"
+    assert bm25.scores("???") == {}

@@ -16,7 +16,12 @@ from rag.chunking import split_sentences
 from rag.retrieve import tokenize
 from rag.types import Citation, Evidence
 
-CITE_RE = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
+# [1], [1, 2], [1-3], [ 2 ], [Source 4]: every way a small model writes a source marker.
+CITE_RE = re.compile(
+    r"\s*\[\s*(?:sources?\s*:?\s*)?(\d+(?:\s*[,;\-–]\s*\d+)*)\s*\]", re.IGNORECASE
+)
+# A range wider than this is not a citation ([1-2024]).
+MAX_RANGE = 20
 # Sentences shorter than this are connective tissue ("In summary:") and need no source.
 MIN_CLAIM_WORDS = 4
 
@@ -29,11 +34,17 @@ class Checked:
     text: str
     citations: tuple[Citation, ...]
     unsupported: tuple[str, ...]
-    dropped: tuple[int, ...]  # markers removed: not a source, or the source does not support
 
 
 def markers(sentence: str) -> list[int]:
-    return [int(n) for group in CITE_RE.findall(sentence) for n in re.split(r"[,;]", group)]
+    """Source numbers in a sentence's markers, ranges expanded."""
+    out: list[int] = []
+    for group in CITE_RE.findall(sentence):
+        for part in re.split(r"\s*[,;]\s*", group):
+            bounds = re.split(r"\s*[-–]\s*", part)
+            first, last = int(bounds[0]), int(bounds[-1])
+            out += range(first, last + 1) if 0 <= last - first <= MAX_RANGE else [first]
+    return out
 
 
 def strip_markers(text: str) -> str:
@@ -52,28 +63,38 @@ def check_citations(
     """Rewrite the answer with verified markers and build its citation list."""
     by_n = {e.n: e for e in evidence}
     best: dict[int, tuple[float, str]] = {}
-    out, unsupported, dropped, seen = [], [], [], set()
-    for sentence in split_sentences(answer):
-        claim = strip_markers(sentence)
-        if not claim or claim.lower() in seen:  # small models loop; say each thing once
-            continue
-        seen.add(claim.lower())
-        scores = support(claim)
-        given = markers(sentence)
-        keep = sorted({n for n in given if n in by_n and scores.get(n, (0.0, ""))[0] >= threshold})
-        dropped += [n for n in given if n not in keep]
-        if not keep and scores:
-            top = max(scores, key=lambda n: scores[n][0])
-            if scores[top][0] >= threshold:
-                keep = [top]
-        for n in keep:
-            if scores[n][0] > best.get(n, (-1.0, ""))[0]:
-                best[n] = scores[n]
-        if not keep and len(claim.split()) >= MIN_CLAIM_WORDS:
-            unsupported.append(claim)
-        out.append(_with_markers(claim, keep))
+    unsupported: list[str] = []
+    seen: set[str] = set()
+    paragraphs = []
+    for paragraph in answer.splitlines():  # keep the model's paragraphs and list items
+        out = []
+        for sentence in split_sentences(paragraph):
+            claim = strip_markers(sentence)
+            if not claim or claim.lower() in seen:  # small models loop; say each thing once
+                continue
+            seen.add(claim.lower())
+            scores = support(claim)
+            keep = _kept(markers(sentence), scores, by_n, threshold)
+            for n in keep:
+                if scores[n][0] > best.get(n, (-1.0, ""))[0]:
+                    best[n] = scores[n]
+            if not keep and len(claim.split()) >= MIN_CLAIM_WORDS:
+                unsupported.append(claim)
+            out.append(_with_markers(claim, keep))
+        paragraphs.append(" ".join(out))
     citations = tuple(_citation(by_n[n], *best[n]) for n in sorted(best))
-    return Checked(" ".join(out), citations, tuple(unsupported), tuple(dropped))
+    text = re.sub(r"\n{3,}", "\n\n", "\n".join(paragraphs)).strip()
+    return Checked(text, citations, tuple(unsupported))
+
+
+def _kept(given: list[int], scores: dict, by_n: dict, threshold: float) -> list[int]:
+    """The given sources that exist and support the claim; else the best supporting one."""
+    keep = sorted({n for n in given if n in by_n and scores.get(n, (0.0, ""))[0] >= threshold})
+    if not keep and scores:
+        top = max(scores, key=lambda n: scores[n][0])
+        if scores[top][0] >= threshold:
+            keep = [top]
+    return keep
 
 
 def _with_markers(claim: str, ns: list[int]) -> str:

@@ -147,7 +147,7 @@ def auc(positives: Sequence[float], negatives: Sequence[float]) -> float | None:
 def load_questions(path: str | Path) -> tuple[list[Question], list[str]]:
     """Parse one JSON question per line; bad lines are reported by number and skipped."""
     try:
-        lines = Path(path).read_text().splitlines()
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
     except OSError as exc:
         raise ConfigError(f"cannot read question file {path}: {exc.strerror}") from None
     questions: list[Question] = []
@@ -390,7 +390,7 @@ def evaluate(
     if not questions:
         raise ConfigError(f"no valid questions in {questions_path}")
     start = time.perf_counter()
-    with open(out / "results.jsonl", "w") as f:
+    with open(out / "results.jsonl", "w", encoding="utf-8") as f:
 
         def write(record: dict) -> None:
             f.write(json.dumps(record, ensure_ascii=False) + "\n")

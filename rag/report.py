@@ -29,8 +29,8 @@ SPEED = ("retrieve_s", "ttft_s", "total_s", "tokens_per_s")
 
 def write_outputs(out: Path, summary: dict) -> None:
     """Everything but results.jsonl, which the runner writes line by line."""
-    (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
-    (out / "report.md").write_text(markdown(summary))
+    (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    (out / "report.md").write_text(markdown(summary), encoding="utf-8")
     chart(summary, out / "chart.png")
 
 
@@ -105,7 +105,7 @@ def chart(summary: dict, path: Path) -> None:
 def load_summary(folder: str | Path) -> dict:
     path = Path(folder) / "summary.json"
     try:
-        return json.loads(path.read_text())
+        return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
         raise ConfigError(f"{path} is not an eval summary ({exc}): run `rag eval` first") from None
 

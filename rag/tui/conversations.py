@@ -127,11 +127,15 @@ class ConversationStore:
         conversation.updated = now()
         path = self._path(conversation.id)
         tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(asdict(conversation), indent=1, ensure_ascii=False))
+        tmp.write_text(
+            json.dumps(asdict(conversation), indent=1, ensure_ascii=False), encoding="utf-8"
+        )
         tmp.replace(path)
 
     def load(self, conversation_id: str) -> Conversation:
-        return Conversation.from_json(json.loads(self._path(conversation_id).read_text()))
+        return Conversation.from_json(
+            json.loads(self._path(conversation_id).read_text(encoding="utf-8"))
+        )
 
     def exists(self, conversation_id: str) -> bool:
         return self._path(conversation_id).exists()
@@ -144,7 +148,7 @@ class ConversationStore:
         out = []
         for path in self.directory.glob("*.json"):
             try:
-                out.append(Conversation.from_json(json.loads(path.read_text())))
+                out.append(Conversation.from_json(json.loads(path.read_text(encoding="utf-8"))))
             except (OSError, ValueError, KeyError, TypeError):
                 continue
         return sorted(out, key=lambda c: c.updated or c.created, reverse=True)

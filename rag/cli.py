@@ -15,6 +15,7 @@ import click
 
 from rag.config import PROJECT_DIR, Settings, load_settings
 from rag.errors import RagError
+from rag.progress import console_progress
 from rag.types import Answer, Hit, Token
 
 EXIT_INTERRUPTED = 130
@@ -73,7 +74,6 @@ def settings_options(func: Callable) -> Callable:
 @click.version_option(package_name="rag")
 def main() -> None:
     """Ask questions about research-paper abstracts; answers cite their sources."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
 @main.command()
@@ -88,38 +88,19 @@ def ingest(settings: Settings, paths: tuple[str, ...], prune: bool) -> None:
 
     embedder = SentenceTransformerEmbedder(settings.embedder or None)
     store = Store(settings, create=True, embedder_name=embedder.name)
+    show = console_progress("chunk")
     report = run_ingest(
-        paths or [str(PROJECT_DIR / "seeds")], store, embedder, prune=prune, progress=_progress()
+        paths or [str(PROJECT_DIR / "seeds")],
+        store,
+        embedder,
+        prune=prune,
+        progress=lambda p, tp, c, tc: show(c, tc, f"embedding papers {p}/{tp}"),
     )
     click.echo(
         f"{report.papers} papers, {report.chunks} chunks: {report.added} embedded, "
         f"{report.removed} removed, {report.refreshed} refreshed, "
         f"{report.pruned_papers} papers pruned in {report.seconds:.1f} s -> {store.where}"
     )
-
-
-def _progress() -> Callable[[int, int, int, int], None]:
-    """A progress bar on a terminal, plain lines otherwise."""
-    if sys.stderr.isatty():
-        from tqdm import tqdm
-
-        bar = tqdm(total=0, unit="chunk", file=sys.stderr)
-
-        def show(papers: int, total_papers: int, chunks: int, total_chunks: int) -> None:
-            bar.total = total_chunks
-            bar.set_description(f"papers {papers}/{total_papers}")
-            bar.update(chunks - bar.n)
-            if chunks == total_chunks:
-                bar.close()
-
-        return show
-
-    def log(papers: int, total_papers: int, chunks: int, total_chunks: int) -> None:
-        click.echo(
-            f"embedded {papers}/{total_papers} papers, {chunks}/{total_chunks} chunks", err=True
-        )
-
-    return log
 
 
 @main.command()
@@ -221,7 +202,6 @@ def _print_answer(answer: Answer) -> None:
 
 def answer_json(answer: Answer) -> dict:
     """The documented JSON shape of an answer (README: `rag ask --json`)."""
-    t = answer.timings
     return {
         "question": answer.question,
         "query": answer.query,
@@ -235,15 +215,7 @@ def answer_json(answer: Answer) -> dict:
         ],
         "model": answer.model,
         "notices": list(answer.notices),
-        "timings": {
-            "retrieve_s": round(t.retrieve_s, 4),
-            "ttft_s": round(t.ttft_s, 4),
-            "generate_s": round(t.generate_s, 4),
-            "total_s": round(t.total_s, 4),
-            "prompt_tokens": t.prompt_tokens,
-            "completion_tokens": t.completion_tokens,
-            "tokens_per_s": round(t.tokens_per_s, 2),
-        },
+        "timings": answer.timings.as_dict(),
     }
 
 

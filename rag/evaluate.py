@@ -8,7 +8,6 @@ and take plain lists, so hand-made cases test them; `rag.report` writes the tabl
 from __future__ import annotations
 
 import json
-import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from rag.chunking import split_sentences
 from rag.cite import MIN_CLAIM_WORDS, markers, strip_markers
 from rag.config import Settings
 from rag.errors import ConfigError, RagError
+from rag.progress import console_progress
 from rag.types import Answer, Sources, Token, Turn
 
 TYPES = ("single", "multi", "unanswerable", "followup")
@@ -266,7 +266,6 @@ def _ask_one(assistant: Assistant, q: Question, history: list[Turn]) -> dict:
     # The answer carries only its k sources; the ranking to depth 10 scores R@5/R@10.
     ranked = assistant.search(answer.query, DEPTH)
     record = _base(q, answer.query, [(h.paper.title, h.score) for h in ranked])
-    t = answer.timings
     relevance = [r for e in sources.evidence for r in e.relevance]
     record.update(
         answer=answer.text,
@@ -276,14 +275,7 @@ def _ask_one(assistant: Assistant, q: Question, history: list[Turn]) -> dict:
         sources=[{"n": e.n, "title": e.hit.paper.title} for e in sources.evidence],
         unsupported=list(answer.unsupported),
         max_relevance=round(max(relevance, default=0.0), 4),
-        timings={
-            "retrieve_s": round(t.retrieve_s, 4),
-            "ttft_s": round(t.ttft_s, 4),
-            "total_s": round(t.total_s, 4),
-            "tokens_per_s": round(t.tokens_per_s, 2),
-            "prompt_tokens": t.prompt_tokens,
-            "completion_tokens": t.completion_tokens,
-        },
+        timings=answer.timings.as_dict(),
     )
     metrics = _retrieval_metrics(q, record, [e.hit.paper.title for e in sources.evidence])
     metrics.update(_answer_metrics(q, answer, [e.n for e in sources.evidence]))
@@ -396,7 +388,9 @@ def evaluate(
             f.write(json.dumps(record, ensure_ascii=False) + "\n")
             f.flush()
 
-        records = run(assistant, questions, retrieval_only, progress or console_progress(), write)
+        records = run(
+            assistant, questions, retrieval_only, progress or console_progress("question"), write
+        )
     summary = summarize(records)
     s = assistant.settings
     summary["run"] = {
@@ -410,25 +404,3 @@ def evaluate(
     }
     write_outputs(out, summary)
     return summary
-
-
-def console_progress() -> Progress:
-    """A tqdm bar on a terminal, a plain line per question otherwise."""
-    if sys.stderr.isatty():
-        from tqdm import tqdm
-
-        bar = tqdm(total=0, unit="q", file=sys.stderr)
-
-        def show(done: int, total: int, qid: str) -> None:
-            bar.total = total
-            bar.set_description(qid)
-            bar.update(done - bar.n)
-            if done == total:
-                bar.close()
-
-        return show
-
-    def log(done: int, total: int, qid: str) -> None:
-        print(f"eval {done}/{total} {qid}", file=sys.stderr, flush=True)
-
-    return log

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 
 @dataclass(frozen=True)
@@ -80,6 +80,13 @@ class Timings:
     @property
     def tokens_per_s(self) -> float:
         return self.completion_tokens / self.generate_s if self.generate_s > 0 else 0.0
+
+    def as_dict(self) -> dict:
+        """The timings as `rag ask --json` and `rag eval` write them."""
+        seconds = {k: round(v, 4) for k, v in asdict(self).items() if k.endswith("_s")}
+        return {**seconds, "prompt_tokens": self.prompt_tokens,
+                "completion_tokens": self.completion_tokens,
+                "tokens_per_s": round(self.tokens_per_s, 2)}  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -71,9 +71,9 @@ def test_ingest_reports_progress_lines_and_is_idempotent(tmp_path):
     store = ["--store", str(tmp_path / "store")]
     first = run("ingest", *store, str(seed))
     assert first.exit_code == 0, first.output
-    assert "embedded 88/88 papers" in first.output
+    assert "embedding papers 88/88" in first.output
     second = run("ingest", *store, str(seed))
-    assert "0 embedded" in second.output and "embedded 0/" not in second.output
+    assert "0 embedded" in second.output and "embedding papers" not in second.output
 
 
 def test_prompts_folder_is_valid():

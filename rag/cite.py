@@ -51,6 +51,12 @@ def strip_markers(text: str) -> str:
     return CITE_RE.sub("", text).strip()
 
 
+def claims(text: str) -> list[str]:
+    """Answer sentences long enough to need a source (the rule check_citations applies)."""
+    sentences = (strip_markers(s) for s in split_sentences(text))
+    return [s for s in sentences if len(s.split()) >= MIN_CLAIM_WORDS]
+
+
 def lexical_support(claim: str, source_sentence: str) -> float:
     """Share of the claim's content words found in the source sentence."""
     words = set(tokenize(claim))

@@ -16,7 +16,7 @@ from typing import Any
 
 from rag.assistant import Assistant
 from rag.chunking import split_sentences
-from rag.cite import MIN_CLAIM_WORDS, markers, strip_markers
+from rag.cite import claims, markers
 from rag.config import Settings
 from rag.errors import ConfigError, RagError
 from rag.progress import console_progress
@@ -101,12 +101,6 @@ def citation_recall(cited: Sequence[str], gold: Sequence[str]) -> float | None:
     if not gold:
         return None
     return sum(g in set(cited) for g in set(gold)) / len(set(gold))
-
-
-def claims(text: str) -> list[str]:
-    """Answer sentences long enough to need a source (the rule rag.cite applies)."""
-    sentences = (strip_markers(s) for s in split_sentences(text))
-    return [s for s in sentences if len(s.split()) >= MIN_CLAIM_WORDS]
 
 
 def supported_share(text: str, unsupported: Sequence[str]) -> float | None:

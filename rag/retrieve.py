@@ -12,7 +12,7 @@ import re
 from collections import Counter
 from statistics import mean, pstdev
 
-from rag.chunking import split_sentences
+from rag.chunking import chunk_paper, embed_text
 from rag.embed import Embedder
 from rag.store import Store
 from rag.types import Evidence, Hit, Paper
@@ -176,9 +176,9 @@ class Retriever:
         stored = self.store.sentences([p.id for p in papers])
         for paper in papers:
             if not stored[paper.id]:  # a store from before sentence chunks: embed them now
-                sents = split_sentences(paper.abstract)
-                vecs = self.embedder.encode([f"{paper.title}. {s}" for s in sents])
-                stored[paper.id] = list(zip(sents, vecs, strict=True))
+                chunks = [c for c in chunk_paper(paper) if c.kind == "sentence"]
+                vecs = self.embedder.encode([embed_text(c) for c in chunks])
+                stored[paper.id] = [(c.text, v) for c, v in zip(chunks, vecs, strict=True)]
         self._sentence_vectors.update(stored)
 
     def evidence(self, vector: list[float], hits: list[Hit], per_source: int) -> list[Evidence]:

@@ -45,7 +45,7 @@ class Assistant:
         generator: Generator,
         prompts: Prompts,
     ) -> None:
-        self.settings, self.store, self.embedder = settings, store, embedder
+        self.settings, self.embedder = settings, embedder
         self.generator, self.prompts = generator, prompts
         self.retriever = Retriever(store, embedder, settings.candidates, settings.bm25_weight)
         if not self.retriever.papers:

@@ -22,7 +22,6 @@ class StoredChunk:
     id: str
     paper_id: str
     text: str
-    kind: str
     distance: float = 0.0
 
 
@@ -64,9 +63,11 @@ class Store:
                 metadata={"hnsw:space": "cosine", "embedder": embedder_name},
             )
         else:
+            from chromadb.errors import NotFoundError
+
             try:
                 self._col = client.get_collection(settings.collection, embedding_function=None)
-            except Exception:  # NotFoundError in 1.x, ValueError in older clients
+            except NotFoundError:
                 raise StoreError(
                     f"no collection {settings.collection!r} in {self.where}: run `rag ingest` first"
                 ) from None
@@ -150,7 +151,7 @@ class Store:
             include=["documents", "metadatas", "distances"],
         )
         return [
-            StoredChunk(cid, m["paper_id"], doc, m["kind"], dist)
+            StoredChunk(cid, m["paper_id"], doc, dist)
             for cid, doc, m, dist in zip(
                 got["ids"][0],
                 got["documents"][0],

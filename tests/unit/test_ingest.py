@@ -121,3 +121,8 @@ def test_a_store_refuses_vectors_from_another_embedder(tmp_path, store):
     settings = Settings(store_path=str(tmp_path / "store"))
     with pytest.raises(StoreError, match="built with embedder 'fake-embedder', not 'other'"):
         Store(settings, create=True, embedder_name="other")
+
+
+def test_unreachable_chroma_server_is_a_one_line_store_error():
+    with pytest.raises(StoreError, match="cannot reach the Chroma server at http://127.0.0.1:9"):
+        Store(Settings(chroma_url="http://127.0.0.1:9"))

@@ -246,6 +246,8 @@ class ChatApp(App[None]):
         if exchange is not self.current:
             return
         self.current = None
+        # The user may open another chat while this one finishes: save the one it belongs to.
+        conversation = self.conversation
         if answer is not None:
             await exchange.finish(answer)
             self.last_answer = answer
@@ -253,7 +255,7 @@ class ChatApp(App[None]):
         else:
             await exchange.stop(error)
         self._follow()
-        self._save()
+        self._save(conversation)
         self._set_status()
         self.refresh_bindings()
 
@@ -269,9 +271,9 @@ class ChatApp(App[None]):
 
     # -- conversations ---------------------------------------------------------------------
 
-    def _save(self) -> None:
+    def _save(self, conversation: Conversation | None = None) -> None:
         try:
-            self.chats.save(self.conversation)
+            self.chats.save(conversation or self.conversation)
         except OSError as exc:
             self.notify(f"Cannot save the chat in {self.chats.directory}: {exc}", severity="error")
 

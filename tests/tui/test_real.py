@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from textual.widgets import Markdown
 
@@ -17,6 +19,8 @@ QUESTION = (
     "for low-resource languages?"
 )
 PAPER = "Effectiveness of Mining Audio and Text Pairs"
+# A quiet machine answers a cached prompt in under a second, before a key press lands.
+TOKEN_DELAY_S = 0.2
 
 
 @pytest.fixture
@@ -53,7 +57,15 @@ async def test_answer_sources_followup_and_reopen(app):
         ]
 
 
-async def test_stop_a_running_answer_then_ask_again(app):
+async def test_stop_a_running_answer_then_ask_again(app, assistant, monkeypatch):
+    stream = assistant.generator.stream
+
+    def paced(messages):  # the real model, slowed so the stop lands mid-answer on any machine
+        for piece in stream(messages):
+            time.sleep(TOKEN_DELAY_S)
+            yield piece
+
+    monkeypatch.setattr(assistant.generator, "stream", paced)
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: app.assistant is not None, SLOW)
         stopped = await ask(pilot, QUESTION, SLOW, wait=False)

@@ -17,8 +17,8 @@ from pathlib import Path
 from rag.chunking import chunk_paper, embed_text
 from rag.corpus import read_papers
 from rag.embed import Embedder
-from rag.store import Store, listings_json
-from rag.types import Chunk, Paper
+from rag.store import Store, listings_json, parse_listings
+from rag.types import Chunk, Listing, Paper
 
 # Chunks per embed-and-write batch: big enough that sentence-transformers can group
 # chunks of like length (one seed file: 30 s at 256 against 44 s at 64), small enough
@@ -47,10 +47,10 @@ def ingest(
     progress: Progress | None = None,
 ) -> IngestReport:
     start = time.perf_counter()
-    known = {pid: paper for pid, (paper, _) in store.papers().items()}
+    stored = store.chunk_index()
+    known = {pid: parse_listings(listings) for pid, listings in stored.values()}
     papers = {p.id: _merge_listings(p, known.get(p.id), prune) for p in read_papers(paths)}
     chunks = [c for p in papers.values() for c in chunk_paper(p)]
-    stored = store.chunk_index()
     wanted = {c.id for c in chunks}
 
     new = [c for c in chunks if c.id not in stored]
@@ -99,20 +99,20 @@ def _add(
                 progress(done_papers, len(by_paper), done_chunks, len(new))
 
 
-def _merge_listings(paper: Paper, known: Paper | None, prune: bool) -> Paper:
+def _merge_listings(paper: Paper, known: tuple[Listing, ...] | None, prune: bool) -> Paper:
     """A paper remembers every listing it appeared in, across ingest runs (with --prune,
     not those whose files are gone)."""
     if known is None:
         return paper
-    old = [x for x in known.listings if not prune or Path(x.source).exists()]
+    old = [x for x in known if not prune or Path(x.source).exists()]
     listings = (*old, *(x for x in paper.listings if x not in old))
     return dataclasses.replace(paper, listings=listings)
 
 
-def _gone_papers(papers: dict[str, Paper], known: dict[str, Paper]) -> set[str]:
+def _gone_papers(papers: dict[str, Paper], known: dict[str, tuple[Listing, ...]]) -> set[str]:
     """Papers in the store, not in this run, whose every source file no longer exists."""
     return {
         pid
-        for pid, paper in known.items()
-        if pid not in papers and not any(Path(x.source).exists() for x in paper.listings)
+        for pid, listings in known.items()
+        if pid not in papers and not any(Path(x.source).exists() for x in listings)
     }

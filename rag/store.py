@@ -186,6 +186,10 @@ def listings_json(paper: Paper) -> str:
     return json.dumps([[x.source, x.date] for x in paper.listings])
 
 
+def parse_listings(text: str) -> tuple[Listing, ...]:
+    return tuple(Listing(src, date) for src, date in json.loads(text))
+
+
 def _paper(meta: dict, abstract: str) -> Paper:
-    listings = tuple(Listing(src, date) for src, date in json.loads(meta["listings"]))
+    listings = parse_listings(meta["listings"])
     return Paper(meta["paper_id"], meta["title"], abstract, listings, json.loads(meta["extra"]))

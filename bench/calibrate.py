@@ -1,174 +1,194 @@
-"""Calibrate rag's thresholds on a question file and print the sweep tables.
+"""Calibrate rag's thresholds on question files and print the sweep tables.
 
-    .venv/bin/python bench/calibrate.py bench/dev_questions.jsonl [--results bench/out/default]
+    .venv/bin/python bench/calibrate.py bench/hard_questions.jsonl bench/dev_questions.jsonl \
+        [--results bench/out/hard] [--only guard|followup|findings|support|bm25]
 
-- abstain_threshold: the best question-to-sentence cosine of the sources (what
-  Assistant.ask compares before calling the model). Read from the `Sources` event, which
-  ask() streams before generation, so no model runs here.
-- support_threshold: re-checks the model's raw answers of an earlier full run
-  (`rag eval --out DIR`, results.jsonl) at each candidate value, with the same support
-  function the assistant uses; again no model runs.
-- bm25_weight: retrieval-only runs of the harness.
+No model runs here: everything is read from retrieval and evidence, which `Assistant.ask`
+computes before it calls the model, or from the raw answers of an earlier `rag eval` run.
+- guard: abstain_threshold x min_coverage -> declined unanswerable / answerable.
+- followup: STANDALONE_DENSE -> R@1 / R@5 of follow-up and topic-switch questions.
+- findings: quotes per paper and in all -> answer-keyword hit of the findings alone.
+- support: support_threshold -> share of the model's sentences kept (from --results).
+- bm25: bm25_weight, retrieval-only runs of the harness.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
-from collections.abc import Callable
+import sys
 from pathlib import Path
 
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+from rag import compose, guard  # noqa: E402
 from rag.assistant import Assistant, build_assistant  # noqa: E402
-from rag.cite import check_citations  # noqa: E402
-from rag.config import load_settings  # noqa: E402
-from rag.evaluate import (  # noqa: E402
-    auc,
-    citation_precision,
-    citation_recall,
-    load_questions,
-    run,
-    summarize,
-    supported_share,
-)
-from rag.types import Evidence, Sources, Turn  # noqa: E402
+from rag.chunking import split_sentences  # noqa: E402
+from rag.cite import strip_markers, support  # noqa: E402
+from rag.config import Settings, load_settings  # noqa: E402
+from rag.evaluate import Question, keyword_hit, load_questions, run, summarize  # noqa: E402
+from rag.types import Evidence, Turn  # noqa: E402
 
-ABSTAIN = (0.20, 0.25, 0.30, 0.35, 0.40, 0.45, 0.50)
-SUPPORT = (0.30, 0.35, 0.40, 0.45, 0.50, 0.55, 0.60)
+ABSTAIN = (0.30, 0.35, 0.40, 0.45, 0.50)
+COVERAGE = (0.0, 0.3, 0.4, 0.5, 0.6, 0.67, 0.75)
+STANDALONE = (0.0, 0.35, 0.40, 0.45, 0.50, 0.55, 1.01)
+FINDINGS = ((1, 3), (2, 3), (2, 5), (3, 5), (3, 6))
+SUPPORT = (0.5, 0.6, 0.67, 0.75, 0.8, 0.9)
 BM25 = (0.2, 0.3, 0.4)
 
 
-def sources(assistant: Assistant, question: str, history: list[Turn]) -> Sources:
-    """The first event of ask(): retrieval and evidence, before the model is called."""
-    events = assistant.ask(question, history)
-    first = next(events)
-    events.close()
-    assert isinstance(first, Sources)
-    return first
+def history(q: Question, by_id: dict[str, Question]) -> list[Turn]:
+    return [Turn(by_id[q.context_id].question, "")] if q.context_id else []
 
 
-def best_relevance(evidence: tuple[Evidence, ...]) -> float:
-    return max((r for e in evidence for r in e.relevance), default=0.0)
+def evidence_for(assistant: Assistant, query: str) -> list[Evidence]:
+    """What ask() computes before the guard: hits and their evidence sentences."""
+    vector = assistant.embedder.encode([query])[0]
+    hits = assistant.retriever.search_vector(query, vector, assistant.settings.k)
+    return assistant.retriever.evidence(vector, hits, assistant.settings.sentences_per_source)
 
 
-def abstention(assistant: Assistant, questions_path: str, results: dict[str, dict]) -> None:
-    questions, _ = load_questions(questions_path)
-    text = {q.id: q.question for q in questions}
-    # A full run recorded each question's best relevance; otherwise retrieve again.
-    scores = {i: r["max_relevance"] for i, r in results.items()}
+def cases(assistant: Assistant, path: str) -> list[tuple[Question, str, list[Evidence]]]:
+    questions, _ = load_questions(path)
+    by_id = {q.id: q for q in questions}
+    out = []
     for q in questions:
-        if q.id not in scores:
-            history = [Turn(text[q.context_id], "")] if q.context_id else []
-            scores[q.id] = best_relevance(sources(assistant, q.question, history).evidence)
-    pos = [scores[q.id] for q in questions if q.answerable]
-    neg = [scores[q.id] for q in questions if q.answerable is False]
-    print(f"\n## abstain_threshold: best question-sentence cosine ({len(pos)} answerable, "
-          f"{len(neg)} unanswerable)")  # fmt: skip
-    print(f"AUC answerable vs unanswerable: {auc(pos, neg):.3f}")
-    print(f"answerable   min {min(pos):.3f}  sorted low: {sorted(pos)[:5]}")
-    print(f"unanswerable max {max(neg):.3f}  sorted high: {sorted(neg)[-5:]}")
-    model_declined = {i for i, r in results.items() if r.get("abstained")}
-    print("\n| threshold | declined unanswerable | declined answerable |"
-          " with model declines: unanswerable | answerable |")  # fmt: skip
-    print("| --- | --- | --- | --- | --- |")
+        query = assistant.standalone_query(q.question, history(q, by_id))
+        out.append((q, query, evidence_for(assistant, query)))
+    return out
+
+
+def guard_sweep(assistant: Assistant, name: str, data: list) -> None:
+    in_corpus = assistant.retriever.in_corpus
+    pos = [c for c in data if c[0].answerable]
+    neg = [c for c in data if c[0].answerable is False]
+    print(f"\n## guard on {name}: declined unanswerable ({len(neg)}) / answerable ({len(pos)})")
+    print("| abstain \\ min_coverage | " + " | ".join(f"{c:.2f}" for c in COVERAGE) + " |")
+    print("| --- " * (len(COVERAGE) + 1) + "|")
     for t in ABSTAIN:
-        u = sum(s < t for s in neg) / len(neg)
-        a = sum(s < t for s in pos) / len(pos)
-        row = f"| {t:.2f} | {u:.3f} | {a:.3f} |"
-        if results:  # model declines are known only for questions the model answered
-            du = [q.id for q in questions if q.answerable is False and q.id in results]
-            da = [q.id for q in questions if q.answerable and q.id in results]
-            fu = sum(scores[i] < t or i in model_declined for i in du) / len(du)
-            fa = sum(scores[i] < t or i in model_declined for i in da) / len(da)
-            row += f" {fu:.3f} | {fa:.3f} |"
-        else:
-            row += " – | – |"
-        print(row)
-    if results:
-        print("(with model declines: a question declined either way; exact for thresholds at or"
-              " above the run's own, an upper bound below it)")  # fmt: skip
+        cells = []
+        for c in COVERAGE:
+            s = assistant.settings.replace(abstain_threshold=t, min_coverage=c)
+            rate = [
+                sum(guard.check(query, ev, in_corpus, s) is not None for _, query, ev in group)
+                / max(1, len(group))
+                for group in (neg, pos)
+            ]
+            cells.append(f"{rate[0]:.2f} / {rate[1]:.2f}")
+        print(f"| {t:.2f} | " + " | ".join(cells) + " |")
+    s = assistant.settings
+    print(f"\nat the defaults (abstain {s.abstain_threshold}, min_coverage {s.min_coverage}):")
+    for q, query, ev in data:
+        d = guard.check(query, ev, in_corpus, s)
+        wrong = (d is not None) == bool(q.answerable)
+        if wrong:
+            what = d.notice if d else "answered"
+            print(f"  {q.id} ({q.type}) {q.question!r}: {what}")
 
 
-def support(assistant: Assistant, questions_path: str, results: dict[str, dict]) -> None:
-    """Re-check the raw answers of a full run at each candidate support threshold."""
-    questions, _ = load_questions(questions_path)
-    answered = [q for q in questions if q.id in results and not results[q.id].get("abstained")]
-    cases = []
-    for q in answered:
-        r = results[q.id]
-        evidence = sources(assistant, r["query"], []).evidence  # query is already standalone
-        # Support does not depend on the threshold: score each claim once, not per value.
-        cases.append((q, r["raw_answer"], evidence, cache(assistant._support(evidence))))
-    print(f"\n## support_threshold: {len(cases)} answers re-checked")
-    print("| threshold | citation precision | citation recall | supported sentences |"
-          " answers with no citation |")  # fmt: skip
-    print("| --- | --- | --- | --- | --- |")
+def followup_sweep(assistant: Assistant, name: str, path: str) -> None:
+    questions, _ = load_questions(path)
+    by_id = {q.id: q for q in questions}
+    pairs = [q for q in questions if q.type in ("followup", "switch")]
+    if not pairs:
+        return
+    print(f"\n## follow-up decision on {name}: R@1 / R@5 by standalone_dense")
+    print("| standalone_dense | followup | switch |")
+    print("| --- | --- | --- |")
+    base = assistant.settings
+    for value in STANDALONE:
+        assistant.settings = base.replace(standalone_dense=value)
+        cells = []
+        for kind in ("followup", "switch"):
+            group = [q for q in pairs if q.type == kind]
+            r1 = r5 = 0
+            for q in group:
+                query = assistant.standalone_query(q.question, history(q, by_id))
+                titles = [h.paper.title for h in assistant.search(query, 5)]
+                r1 += titles[0] in (q.gold_titles or ())
+                r5 += bool(set(titles) & set(q.gold_titles or ()))
+            n = max(1, len(group))
+            cells.append(f"{r1 / n:.2f} / {r5 / n:.2f} (n={len(group)})")
+        print(f"| {value:.2f} | " + " | ".join(cells) + " |")
+    assistant.settings = base
+
+
+def findings_sweep(assistant: Assistant, name: str, data: list) -> None:
+    answerable = [c for c in data if c[0].answerable and c[0].answer_keywords]
+    print(f"\n## findings on {name}: keyword hit of the findings alone ({len(answerable)})")
+    print("| per paper | in all | keyword hit | quotes shown (mean) |")
+    print("| --- | --- | --- | --- |")
+    for per_paper, most in FINDINGS:
+        hits, shown = [], []
+        for q, _, ev in answerable:
+            found = compose.findings(ev, assistant.settings.abstain_threshold, per_paper, most)
+            hits.append(keyword_hit(compose.findings_text(found), q.answer_keywords) or 0.0)
+            shown.append(len(found))
+        print(f"| {per_paper} | {most} | {_mean(hits):.3f} | {_mean(shown):.1f} |")
+
+
+def support_sweep(assistant: Assistant, results: dict[str, dict]) -> None:
+    """Re-check the raw model sentences of a full run against the source each cites."""
+    papers = assistant.retriever.papers
+    by_title = {p.title: p for p in papers.values()}
+    rows = []
+    for r in results.values():
+        sources = {s["n"]: by_title[s["title"]] for s in r.get("sources", [])}
+        for sentence in split_sentences(r.get("raw_answer", "")):
+            claim = strip_markers(sentence)
+            if len(claim.split()) >= 4 and sources:
+                rows.append((claim, list(sources.values())))
+    print(f"\n## support_threshold: {len(rows)} raw model sentences re-checked")
+    print("| threshold | kept (any source passes) |")
+    print("| --- | --- |")
     for t in SUPPORT:
-        prec, rec, sup, none = [], [], [], 0
-        for q, raw, evidence, fn in cases:
-            checked = check_citations(raw, evidence, fn, t)
-            cited = [c.title for c in checked.citations]
-            gold = q.gold_titles or ()
-            none += not cited
-            if (p := citation_precision(cited, gold)) is not None and gold:
-                prec.append(p)
-            if (c := citation_recall(cited, gold)) is not None:
-                rec.append(c)
-            if (s := supported_share(checked.text, checked.unsupported)) is not None:
-                sup.append(s)
-        print(f"| {t:.2f} | {_mean(prec):.3f} | {_mean(rec):.3f} | {_mean(sup):.3f} |"
-              f" {none}/{len(cases)} |")  # fmt: skip
+        kept = sum(any(support(c, p, t).passed for p in ps) for c, ps in rows)
+        print(f"| {t:.2f} | {kept / max(1, len(rows)):.3f} |")
 
 
-def cache(fn: Callable[[str], dict]) -> Callable[[str], dict]:
-    memo: dict[str, dict] = {}
-    return lambda claim: memo[claim] if claim in memo else memo.setdefault(claim, fn(claim))
-
-
-def bm25(settings, questions_path: str) -> None:
-    questions, _ = load_questions(questions_path)
-    print("\n## bm25_weight (retrieval only)")
-    print("| bm25_weight | R@1 | R@5 | MRR@10 | R@1 single | R@1 multi | R@1 followup |")
-    print("| --- | --- | --- | --- | --- | --- | --- |")
+def bm25(settings: Settings, path: str) -> None:
+    questions, _ = load_questions(path)
+    print(f"\n## bm25_weight on {path} (retrieval only)")
+    print("| bm25_weight | R@1 | R@5 | MRR@10 |")
+    print("| --- | --- | --- | --- |")
     for w in BM25:
-        assistant = build_assistant(settings.replace(bm25_weight=w))
-        s = summarize(run(assistant, questions, retrieval_only=True))
-        o, t = s["overall"], s["by_type"]
-        r1 = [f"{t[k]['recall@1']:.3f}" if k in t else "–" for k in ("single", "multi", "followup")]
-        print(f"| {w} | {o['recall@1']:.3f} | {o['recall@5']:.3f} | {o['mrr@10']:.3f} | "
-              + " | ".join(r1) + " |")  # fmt: skip
+        s = summarize(run(build_assistant(settings.replace(bm25_weight=w)), questions, True))
+        o = s["overall"]
+        print(f"| {w} | {o['recall@1']:.3f} | {o['recall@5']:.3f} | {o['mrr@10']:.3f} |")
 
 
 def _mean(xs: list[float]) -> float:
     return sum(xs) / len(xs) if xs else float("nan")
 
 
-def _results(folder: str | None) -> dict[str, dict]:
-    import json
-
-    if not folder:
-        return {}
-    lines = (Path(folder) / "results.jsonl").read_text().splitlines()
-    return {r["id"]: r for r in map(json.loads, lines) if "answer" in r}
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("questions")
+    parser.add_argument("questions", nargs="+")
     parser.add_argument("--results", help="folder of a full `rag eval` run (for support)")
-    parser.add_argument("--only", choices=["abstain", "support", "bm25"], action="append")
+    parser.add_argument(
+        "--only", choices=["guard", "followup", "findings", "support", "bm25"], action="append"
+    )
     args = parser.parse_args()
-    only = set(args.only or ["abstain", "support", "bm25"])
+    only = set(args.only or ["guard", "followup", "findings", "support"])
     settings = load_settings()
     assistant = build_assistant(settings)
-    results = _results(args.results)
-    if "abstain" in only:
-        abstention(assistant, args.questions, results)
-    if "support" in only and results:
-        support(assistant, args.questions, results)
-    if "bm25" in only:
-        bm25(settings, args.questions)
+    for path in args.questions:
+        name = Path(path).name
+        data = cases(assistant, path) if only & {"guard", "findings"} else []
+        if "guard" in only:
+            guard_sweep(assistant, name, data)
+        if "followup" in only:
+            followup_sweep(assistant, name, path)
+        if "findings" in only:
+            findings_sweep(assistant, name, data)
+        if "bm25" in only:
+            bm25(settings, path)
+    if "support" in only and args.results:
+        lines = (Path(args.results) / "results.jsonl").read_text().splitlines()
+        support_sweep(assistant, {r["id"]: r for r in map(json.loads, lines) if "answer" in r})
 
 
 if __name__ == "__main__":

@@ -1,7 +1,9 @@
-"""The one pipeline every face calls: retrieve -> prompt -> generate -> cite -> Answer.
+"""The one pipeline every face calls:
+retrieve -> evidence -> guard -> findings -> prompt -> generate -> check -> Answer.
 
-`Assistant.ask()` streams events: first `Sources` (as soon as retrieval is done), then
-`Token`s, then the final `Answer`. `build_assistant()` is the only place real parts are built.
+`Assistant.ask()` streams events: first `Sources` with the findings (as soon as retrieval
+is done), then the model's `Token`s, then the final `Answer`. `build_assistant()` is the
+only place real parts are built.
 """
 
 from __future__ import annotations
@@ -10,30 +12,30 @@ import re
 import time
 from collections.abc import Callable, Iterator, Sequence
 
-from rag.cite import check_citations, lexical_support
+from rag import compose, guard
+from rag.cite import check_citations, citations
 from rag.config import Settings
 from rag.embed import Embedder, SentenceTransformerEmbedder
 from rag.errors import ConfigError, StoreError
 from rag.generate import Generator, LlamaGenerator, ServerGenerator, find_model
 from rag.prompts import Prompts, build_messages, load_prompts
-from rag.retrieve import Retriever, dot
+from rag.retrieve import Retriever
 from rag.store import Store
-from rag.types import Answer, Event, Evidence, Hit, Sources, Timings, Token, Turn
+from rag.text import clean
+from rag.types import Answer, Event, Hit, Sources, Timings, Token, Turn
 
-# A follow-up this short, or with a pronoun, leans on the previous question.
-FOLLOWUP_MAX_WORDS = 8
 # Turns the model sees when rewriting a follow-up: the topic is almost always the last one.
 REWRITE_TURNS = 2
-_PRONOUN = re.compile(
-    r"\b(it|its|they|them|their|this|that|these|those|the paper|the model)\b", re.IGNORECASE
+# Words that point back at the previous turn: such a follow-up needs it to be understood.
+_ANAPHOR = re.compile(
+    r"\b(it|its|they|them|their|this|these|those|same|that (?:paper|model|method|dataset|"
+    r"approach|work|one|benchmark)|the (?:paper|model|method|dataset|approach|authors))\b",
+    re.IGNORECASE,
 )
 
 
-def standalone_query(question: str, history: Sequence[Turn]) -> str:
-    """Cheap follow-up rewrite: prefix the previous question when this one leans on it."""
-    if history and (len(question.split()) <= FOLLOWUP_MAX_WORDS or _PRONOUN.search(question)):
-        return f"{history[-1].question} {question}"
-    return question
+def leans_on_history(question: str) -> bool:
+    return bool(_ANAPHOR.search(question))
 
 
 class Assistant:
@@ -67,19 +69,31 @@ class Assistant:
         return self.retriever.search(query, k or self.settings.k)
 
     def standalone_query(self, question: str, history: Sequence[Turn]) -> str:
-        """The query retrieval runs for a question asked after `history`."""
-        if not history or self.settings.rewrite != "model":
-            return standalone_query(question, history)
+        """The query retrieval runs for a question asked after `history`: the previous
+        question is kept only when this one points back at it, or finds nothing strong
+        alone, so a new topic is not dragged back to the old one."""
+        if not history:
+            return question
+        if self.settings.rewrite == "model":
+            return self._model_rewrite(question, history)
+        combined = f"{history[-1].question} {question}"
+        if leans_on_history(question):
+            return combined
+        alone = self.retriever.search(question, 1)
+        strong = alone and alone[0].dense >= self.settings.standalone_dense
+        return question if strong else combined
+
+    def _model_rewrite(self, question: str, history: Sequence[Turn]) -> str:
         conversation = "\n".join(
             f"User: {t.question}\nAssistant: {t.answer}" for t in history[-REWRITE_TURNS:]
         )
         prompt = self.prompts.rewrite.format(conversation=conversation, question=question)
         rewritten = "".join(self.generator.stream([{"role": "user", "content": prompt}]))
         rewritten = rewritten.strip().splitlines()[0].strip(' "') if rewritten.strip() else ""
-        return rewritten or standalone_query(question, history)
+        return rewritten or f"{history[-1].question} {question}"
 
     def ask(self, question: str, history: Sequence[Turn] = ()) -> Iterator[Event]:
-        question = question.strip()
+        question = clean(question).strip()
         if not question:
             raise ConfigError('the question is empty: ask something, e.g. rag ask "..."')
         start = time.perf_counter()
@@ -87,30 +101,26 @@ class Assistant:
         vector = self.embedder.encode([query])[0]
         hits = self.retriever.search_vector(query, vector, self.settings.k)
         evidence = self.retriever.evidence(vector, hits, self.settings.sentences_per_source)
+        decline = guard.check(query, evidence, self.retriever.in_corpus, self.settings)
+        found = compose.findings(evidence, self.settings.abstain_threshold)
+        if decline and not decline.near:
+            found = ()
         retrieved = time.perf_counter()
-        yield Sources(query, tuple(evidence))
+        yield Sources(query, tuple(evidence), found, declined=decline is not None)
 
-        def answer(text: str, **kw) -> Answer:
+        def answer(text: str, timings: Timings, **kw) -> Answer:
             return Answer(
-                question=question,
-                text=text,
-                hits=tuple(hits),
-                model=self.generator.name,
-                query=query,
-                **kw,
-            )
+                question=question, text=text, hits=tuple(hits), model=self.generator.name,
+                query=query, timings=timings, findings=found, **kw,
+            )  # fmt: skip
 
-        relevance = max((r for e in evidence for r in e.relevance), default=0.0)
-        unknown = self.retriever.unknown_names(question) if self.settings.check_names else []
-        if relevance < self.settings.abstain_threshold or unknown:
-            notice = f"No paper mentions {', '.join(unknown)}." if unknown else ""
+        if decline:
+            timings = Timings(retrieve_s=retrieved - start, total_s=time.perf_counter() - start)
+            text = compose.decline_text(self.prompts.decline, decline.notice, found)
             yield answer(
-                self.prompts.decline,
-                citations=(),
-                abstained=True,
-                timings=Timings(retrieve_s=retrieved - start, total_s=time.perf_counter() - start),
-                notices=(notice,) if notice else (),
-            )
+                text, timings, citations=(), abstained=True, notices=(decline.notice,),
+                decline_reason=decline.reason,
+            )  # fmt: skip
             return
 
         budget = self.generator.n_ctx - self.settings.max_tokens
@@ -134,45 +144,22 @@ class Assistant:
             completion_tokens=len(pieces),
         )
         if self._declined(raw):
+            notice = "The model found no answer in the papers."
             yield answer(
-                self.prompts.decline,
-                citations=(),
-                abstained=True,
-                timings=timings,
-                notices=tuple(notices),
-            )
+                compose.decline_text(self.prompts.decline, notice, found), timings,
+                citations=(), abstained=True, notices=(notice, *notices), decline_reason="model",
+            )  # fmt: skip
             return
-        checked = check_citations(
-            raw, evidence, self._support(evidence), self.settings.support_threshold
-        )
+        checked = check_citations(raw, evidence, question, self.settings.support_threshold)
         yield answer(
-            checked.text,
-            citations=checked.citations,
-            abstained=False,
-            timings=timings,
-            unsupported=checked.unsupported,
-            notices=tuple(notices),
-        )
+            compose.answer_text(found, checked.text), timings,
+            citations=citations(evidence, found, checked), abstained=False,
+            unsupported=checked.unsupported, notices=tuple(notices), synthesis=checked.text,
+        )  # fmt: skip
 
     def _declined(self, raw: str) -> bool:
-        core = self.prompts.decline.rstrip(".").lower()
-        return not raw or core in raw.lower()
-
-    def _support(self, evidence: Sequence[Evidence]) -> Callable[[str], dict]:
-        """Support of a claim by each source: its best sentence, by cosine or word overlap."""
-
-        def support(claim: str) -> dict[int, tuple[float, str]]:
-            vector = self.embedder.encode([claim])[0]
-            out = {}
-            for e in evidence:
-                scored = [
-                    (max(dot(vector, v), lexical_support(claim, s)), s)
-                    for s, v in self.retriever.sentences(e.hit.paper)
-                ]
-                out[e.n] = max(scored, default=(0.0, ""))
-            return out
-
-        return support
+        """The model's own decline phrase (an empty reply is not one: findings remain)."""
+        return bool(raw) and self.prompts.decline.rstrip(".").lower() in raw.lower()
 
 
 def build_assistant(

@@ -13,10 +13,11 @@ from pathlib import Path
 
 import click
 
+from rag.compose import findings_text
 from rag.config import PROJECT_DIR, Settings, load_settings
 from rag.errors import RagError
 from rag.progress import console_progress
-from rag.types import Answer, Hit, Token
+from rag.types import Answer, Hit, Sources, Token
 
 EXIT_INTERRUPTED = 130
 
@@ -151,12 +152,16 @@ def ask(settings: Settings, question: str, as_json: bool) -> None:
     assistant = build_assistant(settings)
     assistant.warm_up(_status)
     stream = not as_json and sys.stdout.isatty()
+    shown = ""  # the findings, printed as soon as retrieval is done
     streamed: list[str] = []
     answer = None
     for event in assistant.ask(question):
-        if isinstance(event, Token) and stream:
+        if isinstance(event, Sources) and stream and not event.declined and event.findings:
+            shown = findings_text(event.findings)
+            click.echo(f"{shown}\n")
+        elif isinstance(event, Token) and stream:
             streamed.append(event.text)
-            click.echo(event.text, nl=False)
+            click.echo(click.style(event.text, dim=True), nl=False)
         elif isinstance(event, Answer):
             answer = event
     if as_json:
@@ -164,7 +169,7 @@ def ask(settings: Settings, question: str, as_json: bool) -> None:
         return
     if streamed:
         _erase("".join(streamed))
-    _print_answer(answer)
+    _print_answer(answer, shown)
 
 
 def _erase(text: str) -> None:
@@ -180,10 +185,17 @@ def _status(step: str) -> None:
         click.echo(f"\r\033[K{step}…" if step != "ready" else "\r\033[K", nl=False, err=True)
 
 
-def _print_answer(answer: Answer) -> None:
+def _print_answer(answer: Answer, shown: str = "") -> None:
+    """The answer below what is already on screen (the findings), then its sources."""
     for notice in answer.notices:
         click.echo(f"Note: {notice}", err=True)
-    click.echo(answer.text)
+    text = answer.text
+    click.echo(text[len(shown) :].lstrip("\n") if shown and text.startswith(shown) else text)
+    if answer.unsupported:
+        click.echo(
+            click.style(f"({len(answer.unsupported)} model sentence(s) not found in the "
+                        "sources were left out; see --json)", dim=True), err=True,
+        )  # fmt: skip
     if answer.citations:
         click.echo("\nSources:")
     for c in answer.citations:
@@ -207,6 +219,9 @@ def answer_json(answer: Answer) -> dict:
         "query": answer.query,
         "answer": answer.text,
         "abstained": answer.abstained,
+        "decline_reason": answer.decline_reason,
+        "findings": [asdict(f) for f in answer.findings],
+        "synthesis": answer.synthesis,
         "citations": [asdict(c) for c in answer.citations],
         "unsupported_sentences": list(answer.unsupported),
         "retrieved": [

@@ -16,19 +16,21 @@ from typing import Any
 
 from rag.assistant import Assistant
 from rag.chunking import split_sentences
-from rag.cite import claims, markers
+from rag.cite import markers, strip_markers, support
 from rag.config import Settings
 from rag.errors import ConfigError, RagError
 from rag.progress import console_progress
-from rag.types import Answer, Sources, Token, Turn
+from rag.text import contains
+from rag.types import Answer, Evidence, Sources, Token, Turn
 
-TYPES = ("single", "multi", "unanswerable", "followup")
+# "switch": a short new question after an unrelated one (context_id), on its own paper.
+TYPES = ("single", "multi", "unanswerable", "followup", "switch")
 # Retrieval is scored over this many ranked papers (R@10, MRR@10).
 DEPTH = 10
 # Settings recorded with a run, so two runs can be told apart.
 RUN_SETTINGS = ("k", "candidates", "bm25_weight", "sentences_per_source", "abstain_threshold",
-                "support_threshold", "check_names", "rewrite", "n_ctx", "max_tokens",
-                "temperature", "model")  # fmt: skip
+                "support_threshold", "check_names", "min_coverage", "standalone_dense", "rewrite",
+                "n_ctx", "max_tokens", "temperature", "model")  # fmt: skip
 SPEED_KEYS = ("retrieve_s", "ttft_s", "total_s", "tokens_per_s")
 # Per-question metrics averaged in the summary; None means "does not apply".
 METRICS = (
@@ -40,7 +42,8 @@ METRICS = (
     "keyword_hit",
     "citation_precision",
     "citation_recall",
-    "supported_share",
+    "top_cited",
+    "strict_units",
     "correct_decline",
     "wrong_decline",
 )
@@ -103,10 +106,26 @@ def citation_recall(cited: Sequence[str], gold: Sequence[str]) -> float | None:
     return sum(g in set(cited) for g in set(gold)) / len(set(gold))
 
 
-def supported_share(text: str, unsupported: Sequence[str]) -> float | None:
-    """Share of the answer's claims that a cited source supports."""
-    n = len(claims(text))
-    return None if n == 0 else max(0.0, (n - len(unsupported)) / n)
+def cited_units(answer: Answer, evidence: Sequence[Evidence], threshold: float) -> list[bool]:
+    """Per cited unit (a finding, or a synthesis sentence and one source it cites): is it a
+    verbatim quote of the cited abstract, or does it pass the strict rule (numbers, names,
+    coverage)? Verbatim is checked here independently of the core; the strict rule is the
+    one cite.py applies, so it guards against regressions, not against its own judgement."""
+    papers = {e.n: e.hit.paper for e in evidence}
+    units = [f.n in papers and contains(papers[f.n].abstract, f.quote) for f in answer.findings]
+    for sentence in split_sentences(answer.synthesis):
+        claim = strip_markers(sentence)
+        for n in markers(sentence):
+            paper = papers.get(n)
+            units.append(
+                paper is not None
+                and (contains(paper.abstract, claim) or support(claim, paper, threshold).passed)
+            )
+    return units
+
+
+def share(flags: Sequence[bool]) -> float | None:
+    return sum(flags) / len(flags) if flags else None
 
 
 def invalid_citations(text: str, cited: Iterable[int], sources: Iterable[int]) -> int:
@@ -226,7 +245,7 @@ def run(
                 record = _ask_one(assistant, q, history)
         except RagError as exc:  # one failing question must not end a long run
             record = {"id": q.id, "type": q.type, "question": q.question, "error": str(exc)}
-        asked[q.id] = (q.question, record.get("answer", ""))
+        asked[q.id] = (q.question, record.get("synthesis", ""))
         records.append(record)
         on_record(record)
         progress(i + 1, len(questions), q.id)
@@ -263,8 +282,11 @@ def _ask_one(assistant: Assistant, q: Question, history: list[Turn]) -> dict:
     relevance = [r for e in sources.evidence for r in e.relevance]
     record.update(
         answer=answer.text,
+        synthesis=answer.synthesis,
         raw_answer="".join(pieces).strip(),
         abstained=answer.abstained,
+        decline_reason=answer.decline_reason,
+        findings=[{"n": f.n, "quote": f.quote, "score": f.score} for f in answer.findings],
         citations=[{"n": c.n, "title": c.title} for c in answer.citations],
         sources=[{"n": e.n, "title": e.hit.paper.title} for e in sources.evidence],
         unsupported=list(answer.unsupported),
@@ -272,7 +294,7 @@ def _ask_one(assistant: Assistant, q: Question, history: list[Turn]) -> dict:
         timings=answer.timings.as_dict(),
     )
     metrics = _retrieval_metrics(q, record, [e.hit.paper.title for e in sources.evidence])
-    metrics.update(_answer_metrics(q, answer, [e.n for e in sources.evidence]))
+    metrics.update(_answer_metrics(q, answer, sources.evidence, assistant.settings))
     record["metrics"] = metrics
     return record
 
@@ -302,20 +324,29 @@ def _retrieval_metrics(q: Question, record: dict, shown: Sequence[str]) -> dict:
     }
 
 
-def _answer_metrics(q: Question, answer: Answer, sources: list[int]) -> dict:
+def _answer_metrics(
+    q: Question, answer: Answer, evidence: Sequence[Evidence], settings: Settings
+) -> dict:
     """Answer metrics. Keyword hit and citation recall count every answerable question
-    (a wrong decline scores 0); precision and support are over the answers given."""
+    (a wrong decline scores 0); precision and cited units are over the answers given."""
     cited = [c.title for c in answer.citations]
     gold = q.gold_titles or ()
     answerable = q.answerable
     given = not answer.abstained
+    top = evidence[0].hit.paper.title if evidence else None
     return {
-        "keyword_hit": keyword_hit(answer.text, q.answer_keywords) if answerable else None,
+        "keyword_hit": keyword_hit(answer.text if given else "", q.answer_keywords)
+        if answerable
+        else None,
         "citation_precision": citation_precision(cited, gold) if gold else None,
         "citation_recall": citation_recall(cited, gold) if answerable else None,
-        "supported_share": supported_share(answer.text, answer.unsupported) if given else None,
+        # The top source is the gold paper: is it cited?
+        "top_cited": float(top in cited) if answerable and top in gold else None,
+        "strict_units": share(cited_units(answer, evidence, settings.support_threshold))
+        if given
+        else None,
         "invalid_citations": invalid_citations(
-            answer.text, [c.n for c in answer.citations], sources
+            answer.text, [c.n for c in answer.citations], [e.n for e in evidence]
         ),
         "correct_decline": float(answer.abstained) if answerable is False else None,
         "wrong_decline": float(answer.abstained) if answerable else None,

@@ -8,80 +8,18 @@ weighted below dense (0.2-0.4).
 from __future__ import annotations
 
 import math
-import re
 from collections import Counter
 from statistics import mean, pstdev
 
 from rag.chunking import chunk_paper, embed_text
 from rag.embed import Embedder
 from rag.store import Store
+from rag.text import tokenize
 from rag.types import Evidence, Hit, Paper
 
 # Okapi BM25 parameters, the textbook values measured in MEASUREMENTS.md.
 BM25_K1 = 1.5
 BM25_B = 0.75
-_TOKEN = re.compile(r"[^\W_]+")  # letters and digits of any script
-_WORD = re.compile(r"[A-Za-z0-9](?:[\w.-]*[A-Za-z0-9])?")
-STOPWORDS = frozenset(
-    [
-        "a",
-        "an",
-        "and",
-        "are",
-        "as",
-        "at",
-        "be",
-        "by",
-        "can",
-        "do",
-        "does",
-        "for",
-        "from",
-        "has",
-        "have",
-        "how",
-        "i",
-        "in",
-        "is",
-        "it",
-        "its",
-        "of",
-        "on",
-        "or",
-        "that",
-        "the",
-        "their",
-        "there",
-        "these",
-        "this",
-        "to",
-        "was",
-        "what",
-        "when",
-        "where",
-        "which",
-        "who",
-        "why",
-        "with",
-    ]
-)
-
-
-def tokenize(text: str) -> list[str]:
-    return [t for t in _TOKEN.findall(text.lower()) if t not in STOPWORDS]
-
-
-def names(question: str) -> list[str]:
-    """Words that look like names: mixed case or letters with digits (RetNet, H2O, ViT-22B),
-    or capitalised after the first word (Jamba, Kilimanjaro)."""
-    words = _WORD.findall(question)
-    return [
-        w
-        for i, w in enumerate(words)
-        if any(c.isupper() for c in w[1:])
-        or (any(c.isdigit() for c in w) and any(c.isalpha() for c in w))
-        or (i > 0 and w[0].isupper())
-    ]
 
 
 class BM25:
@@ -129,12 +67,9 @@ class Retriever:
         self.bm25 = BM25({pid: f"{p.title} {p.abstract}" for pid, p in self.papers.items()})
         self._sentence_vectors: dict[str, list[tuple[str, list[float]]]] = {}
 
-    def unknown_names(self, question: str) -> list[str]:
-        """Names in the question that no paper contains: the papers cannot be about them.
-        On the dev set this declined 14 of 18 unanswerable questions (Jamba, RetNet, KANs,
-        ViT-22B...) that the relevance threshold let through, and no answerable one."""
-        vocabulary = self.bm25.idf
-        return [n for n in names(question) if not all(t in vocabulary for t in tokenize(n))]
+    def in_corpus(self, term: str) -> bool:
+        """Whether any paper contains this (tokenized) term."""
+        return term in self.bm25.idf
 
     def search(self, query: str, k: int) -> list[Hit]:
         return self.search_vector(query, self.embedder.encode([query])[0], k)

@@ -57,6 +57,17 @@ class Evidence:
 
 
 @dataclass(frozen=True)
+class Finding:
+    """A verbatim sentence of a source, shown before the model writes: cited by construction."""
+
+    n: int
+    paper_id: str
+    title: str
+    quote: str
+    score: float  # cosine of the sentence to the query
+
+
+@dataclass(frozen=True)
 class Citation:
     n: int
     paper_id: str
@@ -70,7 +81,7 @@ class Citation:
 
 @dataclass(frozen=True)
 class Timings:
-    retrieve_s: float = 0.0
+    retrieve_s: float = 0.0  # question to findings on screen
     ttft_s: float = 0.0
     generate_s: float = 0.0
     total_s: float = 0.0
@@ -98,17 +109,23 @@ class Answer:
     abstained: bool
     model: str
     timings: Timings
-    unsupported: tuple[str, ...] = ()  # answer sentences no source supports
+    unsupported: tuple[str, ...] = ()  # model sentences no source supports: not shown
     query: str = ""  # the standalone query retrieval used
     notices: tuple[str, ...] = ()
+    findings: tuple[Finding, ...] = ()  # verbatim evidence, the answer's backbone
+    synthesis: str = ""  # the model's sentences that passed the check, with their [n]
+    decline_reason: str = ""  # which guard rule declined ("" when answered)
 
 
 @dataclass(frozen=True)
 class Sources:
-    """Streamed first by Assistant.ask: the numbered sources, before any token."""
+    """Streamed first by Assistant.ask: the numbered sources and the findings, before any
+    token. `declined` says the findings are only the closest, not an answer."""
 
     query: str
     evidence: tuple[Evidence, ...]
+    findings: tuple[Finding, ...] = ()
+    declined: bool = False
 
 
 @dataclass(frozen=True)

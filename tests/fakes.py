@@ -6,7 +6,7 @@ import hashlib
 import math
 from collections.abc import Iterator, Sequence
 
-from rag.retrieve import tokenize
+from rag.text import tokenize
 
 DIM = 256
 

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from rag.assistant import Assistant, standalone_query
+from rag.assistant import Assistant, leans_on_history
+from rag.compose import HEADER, NO_SUMMARY
 from rag.config import Settings
 from rag.corpus import read_papers
 from rag.errors import ConfigError, StoreError
@@ -45,26 +46,44 @@ def _paper(title_start: str):
     return next(p for p in papers if p.title.startswith(title_start))
 
 
-def test_answer_streams_sources_then_tokens_then_checked_answer(store):
+def test_answer_streams_findings_then_tokens_then_checked_answer(store):
     paper = _paper("Effectiveness of Mining Audio")
     claim = paper.abstract.split(". ")[1]
     assistant, generator = _assistant(store, f"{claim} [1]. Also see [9].")
     events = _run(assistant, "mining audio and text pairs for low-resource ASR")
     sources, *tokens, answer = events
     assert sources.evidence[0].hit.paper.title == paper.title
+    assert sources.findings and sources.findings[0].n == 1 and not sources.declined
+    assert all(f.quote in paper.abstract for f in sources.findings if f.n == 1)
     assert all(isinstance(t, Token) for t in tokens) and len(tokens) > 3
-    assert not answer.abstained
-    assert [c.title for c in answer.citations] == [paper.title]
+    assert not answer.abstained and answer.findings == sources.findings
+    assert answer.text.startswith(HEADER) and answer.synthesis.endswith("[1].")
+    assert paper.title in [c.title for c in answer.citations]
     assert "[9]" not in answer.text
     assert paper.title in generator.prompts[0][-1]["content"]
     assert answer.timings.completion_tokens == len(tokens)
+
+
+def test_fabricated_model_text_is_never_cited(store):
+    fabricated = (
+        "The Shrutilipi dataset has 90,000 hours of audio in 45 languages [1]. "
+        "It was built by Google with Whisper [2]. The answer is: ."
+    )
+    assistant, _ = _assistant(store, fabricated)
+    *_, answer = _run(assistant, "mining audio and text pairs for low-resource ASR")
+    assert not answer.abstained and answer.synthesis == ""
+    assert "90,000" not in answer.text and "Whisper" not in answer.text
+    assert answer.text.endswith(NO_SUMMARY)
+    assert len(answer.unsupported) == 2
+    assert {c.quote for c in answer.citations} <= {f.quote for f in answer.findings}
 
 
 def test_off_topic_question_declines_without_calling_the_model(store):
     assistant, generator = _assistant(store, "should not be said")
     *_, answer = _run(assistant, "boiling point of ethanol at sea level")
     assert answer.abstained and answer.citations == ()
-    assert answer.text == assistant.prompts.decline
+    assert answer.text.startswith(assistant.prompts.decline) and answer.findings == ()
+    assert answer.decline_reason == "off_topic"
     assert generator.prompts == []
 
 
@@ -80,12 +99,19 @@ def test_empty_question_is_rejected(store):
         list(assistant.ask("   "))
 
 
-def test_followup_query_carries_the_previous_question():
-    history = [Turn("Which paper mines YouTube audio for ASR?", "Paper X [1].")]
-    assert standalone_query("how many languages?", history).startswith("Which paper mines")
-    long = "Which benchmark evaluates code generation models on real repository tasks today?"
-    assert standalone_query(long, history) == long
-    assert standalone_query("how many languages?", []) == "how many languages?"
+def test_followup_keeps_the_previous_question_only_when_it_needs_it(store):
+    assistant, _ = _assistant(store, "")
+    assistant.settings = assistant.settings.replace(standalone_dense=0.3)  # bag-of-words cosines
+    history = [Turn("Which paper mines public radio audio for speech recognition?", "")]
+    assert leans_on_history("how many languages does it cover?")
+    assert not leans_on_history("what is LongLoRA?")
+    followup = assistant.standalone_query("how many languages does it cover?", history)
+    assert followup.startswith("Which paper mines")
+    switch = "mining audio and text pairs for low-resource ASR"
+    assert assistant.standalone_query(switch, [Turn("protein folding with diffusion?", "")]) == (
+        switch
+    )
+    assert assistant.standalone_query("how many languages?", []) == "how many languages?"
 
 
 def test_empty_store_says_to_ingest(tmp_path):
@@ -121,6 +147,7 @@ def test_question_naming_something_no_paper_mentions_is_declined(store):
     *_, answer = _run(assistant, "How does Zorblax improve mining audio and text pairs for ASR?")
     assert answer.abstained and generator.prompts == []
     assert answer.notices == ("No paper mentions Zorblax.",)
+    assert answer.decline_reason == "unknown_names" and "Zorblax" in answer.text
     assistant.settings = assistant.settings.replace(check_names=False)
     *_, answer = _run(assistant, "How does Zorblax improve mining audio and text pairs for ASR?")
     assert generator.prompts

@@ -21,8 +21,8 @@ from rag.evaluate import (
     mrr_at,
     percentile,
     recall_at,
+    share,
     summarize,
-    supported_share,
 )
 from rag.ingest import ingest
 from rag.prompts import load_prompts
@@ -64,13 +64,9 @@ def test_citation_precision_and_recall_against_gold():
     assert citation_recall(["A"], []) is None
 
 
-def test_supported_share_counts_only_claims():
-    text = (
-        "In short: EfficientQAT trains blocks first [1]. It then trains the step sizes end to end."
-    )
-    assert supported_share(text, []) == 1.0
-    assert supported_share(text, ["It then trains the step sizes end to end."]) == 0.5
-    assert supported_share("Yes.", []) is None
+def test_share_of_flags_is_undefined_without_units():
+    assert share([True, False, True, True]) == 0.75
+    assert share([]) is None
 
 
 def test_invalid_citations_counts_markers_and_citations_outside_the_sources():
@@ -218,7 +214,9 @@ def test_runner_end_to_end_writes_every_output(store, tmp_path):
     results = [json.loads(x) for x in (out / "results.jsonl").read_text().splitlines()]
     single, followup, unanswerable = results
     assert single["retrieved"][0]["title"] == ASR and len(single["retrieved"]) == 10
-    assert single["citations"] == [{"n": 1, "title": ASR}]
+    assert single["citations"][0] == {"n": 1, "title": ASR}
+    assert single["findings"][0]["n"] == 1 and claim.endswith(single["synthesis"][:-5][-20:])
+    assert single["metrics"]["strict_units"] == 1.0 and single["metrics"]["top_cited"] == 1.0
     assert single["metrics"]["recall@1"] == 1.0 and single["metrics"]["mrr@10"] == 1.0
     assert single["metrics"]["citation_precision"] == 1.0
     assert single["metrics"]["keyword_hit"] == 0.5

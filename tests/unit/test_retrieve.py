@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.retrieve import BM25, names, tokenize, zscores
+from rag.retrieve import BM25, zscores
 
 
 def test_bm25_ranks_the_document_sharing_rare_terms_first():
@@ -18,10 +18,6 @@ def test_bm25_ranks_the_document_sharing_rare_terms_first():
     assert "c" not in scores
 
 
-def test_tokenize_drops_stopwords_and_case():
-    assert tokenize("What is The KV-cache of LLaMA?") == ["kv", "cache", "llama"]
-
-
 def test_zscores_fill_missing_with_the_worst_seen_score():
     z = zscores({"a": 3.0, "b": 1.0}, ["a", "b", "c"])
     assert z["a"] > 0 > z["b"]
@@ -31,12 +27,6 @@ def test_zscores_fill_missing_with_the_worst_seen_score():
 
 def test_zscores_of_equal_scores_are_zero():
     assert zscores({"a": 2.0, "b": 2.0}, ["a", "b"]) == {"a": 0.0, "b": 0.0}
-
-
-def test_names_are_mixed_case_alphanumeric_or_capitalised_words():
-    assert names("How does RetNet compare with H2O and ViT-22B?") == ["RetNet", "H2O", "ViT-22B"]
-    assert names("What ratio does the Jamba hybrid use?") == ["Jamba"]
-    assert names("Which paper speeds up inference?") == []
 
 
 def test_bm25_indexes_any_script_and_survives_empty_queries():

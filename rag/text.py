@@ -1,0 +1,80 @@
+"""Words, names and numbers of a text: the one tokenizer keyword search, the decline rules
+and the citation check share, so they agree on what a word is."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+_TOKEN = re.compile(r"[^\W_]+")  # letters and digits of any script
+_WORD = re.compile(r"[A-Za-z0-9](?:[\w.-]*[A-Za-z0-9])?")
+_NUMBER = re.compile(r"(?<![\w.])\d[\d,]*(?:\.\d+)?(?![\d])")
+_SENTENCE_START = re.compile(r"(?:^|[.!?:;]\s+|\n\s*|[\"'“(]\s*)$")
+_ANSI = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|[@-Z\\-_])")
+STOPWORDS = frozenset(
+    "a an and are as at be by can do does for from has have how i in is it its of on or that "
+    "the their there these this to was what when where which who why with".split()
+)
+# Words a sentence or question uses to talk about papers rather than to say something:
+# they carry no claim, so they neither need a source nor count as covered.
+FUNCTION_WORDS = STOPWORDS | frozenset(
+    "about also any answer approach authors based been but describe describes did each "
+    "explain find found give into it's more most much new not our other paper papers "
+    "please propose proposed proposes question research show shows some study such tell "
+    "than them then they those uses using very we were will would work works you your "
+    "us may might should could just like over only same so overall however moreover "
+    "furthermore additionally finally first second third thus therefore here in summary "
+    "specifically instead while both".split()
+)
+
+
+def clean(text: str) -> str:
+    """Drop terminal escapes and control characters (pasted from a terminal), keep words."""
+    text = _ANSI.sub("", text)
+    return "".join(c if c in "\n\t" or unicodedata.category(c)[0] != "C" else " " for c in text)
+
+
+def tokenize(text: str) -> list[str]:
+    """Lower-cased words without stopwords: the keyword index's terms."""
+    return [t for t in _TOKEN.findall(text.lower()) if t not in STOPWORDS]
+
+
+@lru_cache(maxsize=1)
+def _stemmer():
+    import Stemmer  # PyStemmer: the Snowball stemmers
+
+    return Stemmer.Stemmer("english")
+
+
+def stems(text: str) -> set[str]:
+    """Stems of the content words: what 'the same words' means for coverage checks."""
+    words = [w for w in _TOKEN.findall(text.lower()) if w not in FUNCTION_WORDS]
+    return set(_stemmer().stemWords(words))
+
+
+def numbers(text: str) -> set[str]:
+    """Numbers as written, without thousands separators ("6,400" -> "6400")."""
+    return {n.replace(",", "").rstrip(".") for n in _NUMBER.findall(text)}
+
+
+def names(text: str, openers: bool = False) -> list[str]:
+    """Words that look like names: mixed case or letters with digits (RetNet, H2O, ViT-22B),
+    or capitalised where a sentence does not start (Jamba, Kilimanjaro). A capitalised
+    word opening a sentence ("Please explain.") counts only with `openers`: a question's
+    opener is an ordinary word, a claim's ("Whisper mines...") must be checked."""
+    out = []
+    for m in _WORD.finditer(text):
+        w = m.group()
+        inner_caps = any(c.isupper() for c in w[1:])
+        letters_digits = any(c.isdigit() for c in w) and any(c.isalpha() for c in w)
+        opens = bool(_SENTENCE_START.search(text[: m.start()]))
+        capitalised = w[0].isupper() and (openers or not opens)
+        if inner_caps or letters_digits or (capitalised and w.lower() not in FUNCTION_WORDS):
+            out.append(w)
+    return out
+
+
+def contains(haystack: str, needle: str) -> bool:
+    """Case-insensitive containment with whitespace normalised."""
+    return " ".join(needle.lower().split()) in " ".join(haystack.lower().split())

@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+from rag.compose import (
+    CLOSEST,
+    HEADER,
+    NO_SUMMARY,
+    answer_text,
+    decline_text,
+    findings,
+    restates_title,
+)
+from rag.types import Evidence, Hit, Paper
+
+
+def _evidence(n: int, title: str, scored: list[tuple[str, float]]) -> Evidence:
+    paper = Paper(f"p{n}", title, " ".join(s for s, _ in scored))
+    return Evidence(
+        n, Hit(paper, 1.0, f"c{n}", ""), tuple(s for s, _ in scored), tuple(r for _, r in scored)
+    )
+
+
+EVIDENCE = [
+    _evidence(1, "Shrutilipi: Mining Audio", [
+        ("We present Shrutilipi: mining audio.", 0.9),  # restates the title
+        ("It holds 6,400 hours in 12 languages.", 0.7),
+        ("Models improve by 10%.", 0.6),
+        ("We thank the reviewers.", 0.5),
+    ]),
+    _evidence(2, "Planning with VLMs", [("Senna plans with a VLM.", 0.65)]),
+    _evidence(3, "Unrelated", [("Proteins fold.", 0.1)]),
+]  # fmt: skip
+
+
+def test_findings_quote_the_best_sentences_capped_per_paper_best_first():
+    found = findings(EVIDENCE, min_score=0.35)
+    assert [(f.n, f.quote) for f in found] == [
+        (1, "It holds 6,400 hours in 12 languages."),
+        (2, "Senna plans with a VLM."),
+        (1, "Models improve by 10%."),
+    ]
+    assert all(f.title == e.hit.paper.title for f in found for e in EVIDENCE if e.n == f.n)
+
+
+def test_the_top_paper_always_gives_a_finding():
+    weak = [_evidence(1, "A", [("Something about speech.", 0.2)])]
+    assert [f.quote for f in findings(weak, min_score=0.35)] == ["Something about speech."]
+
+
+def test_title_restatements_are_skipped():
+    assert restates_title("We present Shrutilipi: mining audio.", "Shrutilipi: Mining Audio")
+    assert not restates_title("It holds 6,400 hours in 12 languages.", "Shrutilipi: Mining Audio")
+
+
+def test_answer_text_puts_findings_first_then_the_checked_synthesis():
+    found = findings(EVIDENCE, min_score=0.35)
+    text = answer_text(found, "Shrutilipi has 6,400 hours [1].")
+    assert text.startswith(HEADER)
+    assert "- Shrutilipi: Mining Audio [1]: “It holds 6,400 hours" in text
+    assert text.endswith("In short: Shrutilipi has 6,400 hours [1].")
+    assert answer_text(found, "").endswith(NO_SUMMARY)
+
+
+def test_a_decline_says_why_and_labels_the_closest_quotes():
+    found = findings(EVIDENCE, min_score=0.35)
+    text = decline_text("The papers do not cover this.", "No paper mentions Zorblax.", found)
+    assert text.startswith("The papers do not cover this. No paper mentions Zorblax.")
+    assert CLOSEST in text
+    assert decline_text("The papers do not cover this.", "", ()) == "The papers do not cover this."

@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+from rag.config import Settings
+from rag.guard import check, coverage, key_terms
+from rag.types import Evidence, Hit, Paper
+
+ABSTRACT = (
+    "We mine audio and text pairs for Indian languages from All India Radio. "
+    "Shrutilipi contains over 6,400 hours of labelled audio across 12 languages."
+)
+PAPER = Paper("p1", "Mining Audio and Text Pairs for ASR", ABSTRACT)
+VOCABULARY = set(ABSTRACT.lower().replace(",", " ").replace(".", " ").split())
+
+
+def _evidence(relevance: float) -> list[Evidence]:
+    sentences = tuple(ABSTRACT.split(". "))
+    return [Evidence(1, Hit(PAPER, 1.0, "c1", ABSTRACT), sentences, (relevance, relevance / 2))]
+
+
+def _check(question: str, relevance: float = 0.6, **settings):
+    return check(question, _evidence(relevance), VOCABULARY.__contains__, Settings(**settings))
+
+
+def test_a_covered_relevant_question_passes():
+    assert _check("how many hours of radio audio did they mine for indian languages?") is None
+
+
+def test_low_relevance_declines_without_showing_findings():
+    decline = _check("boiling point of ethanol", relevance=0.2)
+    assert decline.reason == "off_topic" and not decline.near
+
+
+def test_a_name_no_paper_contains_declines_and_names_it():
+    decline = _check("How does Zorblax mine audio and text pairs?")
+    assert decline.reason == "unknown_names" and decline.near
+    assert decline.notice == "No paper mentions Zorblax."
+    assert _check("How does Zorblax mine audio and text pairs?", check_names=False) is None
+
+
+def test_an_ordinary_capitalised_word_is_not_a_name():
+    assert _check("How many hours of audio did they mine? Please explain.") is None
+
+
+def test_key_terms_no_paper_contains_decline_as_near_topic():
+    decline = _check("what learning rate and optimizer schedule did they use for radio audio?")
+    assert decline.reason == "uncovered" and decline.near
+    assert "learning" in decline.notice and "audio" not in decline.notice
+
+
+def test_key_terms_skip_asking_words():
+    assert key_terms("Which method improves the dataset of radio audio?") == ["radio", "audio"]
+    assert coverage("radio audio", _evidence(0.6)) == (1.0, [])

@@ -21,21 +21,31 @@ from rag.generate import Generator, LlamaGenerator, ServerGenerator, find_model
 from rag.prompts import Prompts, build_messages, load_prompts
 from rag.retrieve import Retriever
 from rag.store import Store
-from rag.text import clean
+from rag.text import clean, names, squash
 from rag.types import Answer, Event, Hit, Sources, Timings, Token, Turn
 
 # Turns the model sees when rewriting a follow-up: the topic is almost always the last one.
 REWRITE_TURNS = 2
 # Words that point back at the previous turn: such a follow-up needs it to be understood.
+# A bare "that" points back only before a verb ("what did that do?"); elsewhere it is
+# usually a relative pronoun ("a method that prunes").
 _ANAPHOR = re.compile(
-    r"\b(it|its|they|them|their|this|these|those|same|that (?:paper|model|method|dataset|"
-    r"approach|work|one|benchmark)|the (?:paper|model|method|dataset|approach|authors))\b",
+    r"\b(it|its|they|them|their|this|these|those|same|the (?:paper|model|method|dataset|"
+    r"approach|authors)|that(?= (?:paper|model|method|dataset|approach|work|one|benchmark|"
+    r"is|was|does|did|do|has|have|had|can|could|would|will|needs?|gets?|uses?|takes?|"
+    r"requires?|costs?)\b|\s*\?))\b",
     re.IGNORECASE,
 )
 
 
 def leans_on_history(question: str) -> bool:
     return bool(_ANAPHOR.search(question))
+
+
+def new_names(question: str, previous: str) -> list[str]:
+    """Names in the question that the previous one did not use: a sign of a new topic."""
+    before = {squash(n) for n in names(previous)}
+    return [n for n in names(question) if squash(n) not in before]
 
 
 class Assistant:
@@ -70,8 +80,9 @@ class Assistant:
 
     def standalone_query(self, question: str, history: Sequence[Turn]) -> str:
         """The query retrieval runs for a question asked after `history`: the previous
-        question is kept only when this one points back at it, or finds nothing strong
-        alone, so a new topic is not dragged back to the old one."""
+        question is kept when this one points back at it ("it", "that paper"), never when it
+        names something new, else only when it finds nothing strong alone. So a new topic
+        is not dragged back to the old one."""
         if not history:
             return question
         if self.settings.rewrite == "model":
@@ -79,6 +90,8 @@ class Assistant:
         combined = f"{history[-1].question} {question}"
         if leans_on_history(question):
             return combined
+        if new_names(question, history[-1].question):  # "what is LongLoRA?"
+            return question
         alone = self.retriever.search(question, 1)
         strong = alone and alone[0].dense >= self.settings.standalone_dense
         return question if strong else combined
@@ -127,6 +140,8 @@ class Assistant:
         messages, notices = build_messages(
             self.prompts, question, evidence, history, self.generator.count_tokens, budget
         )
+        if missing := guard.missing_terms(question, evidence):  # near-topic: say what is not there
+            notices.insert(0, missing)
         pieces: list[str] = []
         first = None
         for piece in self.generator.stream(messages):

@@ -198,9 +198,11 @@ def _print_answer(answer: Answer, shown: str = "") -> None:
         )  # fmt: skip
     if answer.citations:
         click.echo("\nSources:")
+    quoted = {f.quote for f in answer.findings}
     for c in answer.citations:
         click.echo(f"[{c.n}] {c.title} ({c.date}, {Path(c.source).name})")
-        click.echo(f'    "{c.quote}"')
+        if c.quote not in quoted:  # the findings already show theirs
+            click.echo(f'    "{c.quote}"')
     t = answer.timings
     click.echo(
         click.style(

@@ -14,7 +14,7 @@ from statistics import mean, pstdev
 from rag.chunking import chunk_paper, embed_text
 from rag.embed import Embedder
 from rag.store import Store
-from rag.text import tokenize
+from rag.text import compounds, tokenize
 from rag.types import Evidence, Hit, Paper
 
 # Okapi BM25 parameters, the textbook values measured in MEASUREMENTS.md.
@@ -64,12 +64,14 @@ class Retriever:
         stored = store.papers()
         self.papers: dict[str, Paper] = {pid: p for pid, (p, _) in stored.items()}
         self.abstract_chunk = {pid: cid for pid, (_, cid) in stored.items()}
-        self.bm25 = BM25({pid: f"{p.title} {p.abstract}" for pid, p in self.papers.items()})
+        texts = {pid: f"{p.title} {p.abstract}" for pid, p in self.papers.items()}
+        self.bm25 = BM25(texts)
+        self.compounds = set().union(*map(compounds, texts.values()))
         self._sentence_vectors: dict[str, list[tuple[str, list[float]]]] = {}
 
     def in_corpus(self, term: str) -> bool:
-        """Whether any paper contains this (tokenized) term."""
-        return term in self.bm25.idf
+        """Whether any paper contains this word (a token, or a squashed compound)."""
+        return term in self.bm25.idf or term in self.compounds
 
     def search(self, query: str, k: int) -> list[Hit]:
         return self.search_vector(query, self.embedder.encode([query])[0], k)

@@ -11,6 +11,8 @@ _TOKEN = re.compile(r"[^\W_]+")  # letters and digits of any script
 _WORD = re.compile(r"[A-Za-z0-9](?:[\w.-]*[A-Za-z0-9])?")
 _NUMBER = re.compile(r"(?<![\w.])\d[\d,]*(?:\.\d+)?(?![\d])")
 _SENTENCE_START = re.compile(r"(?:^|[.!?:;]\s+|\n\s*|[\"'“(]\s*)$")
+_QUANTITY = re.compile(r"\d+(?:\.\d+)?(?:[A-Za-z]{1,2}|x\d+)")  # 5s, 70B, 1M, 3D, 512x512
+_COMPOUND = re.compile(r"\w+(?:[-.]\w+)+")
 _ANSI = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|[@-Z\\-_])")
 STOPWORDS = frozenset(
     "a an and are as at be by can do does for from has have how i in is it its of on or that "
@@ -25,7 +27,8 @@ FUNCTION_WORDS = STOPWORDS | frozenset(
     "than them then they those uses using very we were will would work works you your "
     "us may might should could just like over only same so overall however moreover "
     "furthermore additionally finally first second third thus therefore here in summary "
-    "specifically instead while both".split()
+    "specifically instead while both under between through during before after within per "
+    "via across against among around behind below beyond inside onto toward upon".split()
 )
 
 
@@ -66,6 +69,8 @@ def names(text: str, openers: bool = False) -> list[str]:
     out = []
     for m in _WORD.finditer(text):
         w = m.group()
+        if _QUANTITY.fullmatch(w):
+            continue
         inner_caps = any(c.isupper() for c in w[1:])
         letters_digits = any(c.isdigit() for c in w) and any(c.isalpha() for c in w)
         opens = bool(_SENTENCE_START.search(text[: m.start()]))
@@ -73,6 +78,17 @@ def names(text: str, openers: bool = False) -> list[str]:
         if inner_caps or letters_digits or (capitalised and w.lower() not in FUNCTION_WORDS):
             out.append(w)
     return out
+
+
+def squash(text: str) -> str:
+    """Letters and digits only, lower-cased: "GPT-4V" and "gpt4v" become one word."""
+    return re.sub(r"[\W_]+", "", text.lower())
+
+
+def compounds(text: str) -> set[str]:
+    """Squashed hyphenated or dotted words (GPT-4V -> gpt4v, Qwen2.5 -> qwen25), so a name
+    typed without its hyphen is still found."""
+    return {squash(w) for w in _COMPOUND.findall(text)}
 
 
 def contains(haystack: str, needle: str) -> bool:

@@ -4,12 +4,16 @@ import json
 
 from click.testing import CliRunner
 
-from rag.chunking import chunk_paper, embed_text
+from rag.assistant import Assistant
+from rag.chunking import chunk_paper, embed_text, split_sentences
+from rag.cite import markers, strip_markers, support
 from rag.cli import main
 from rag.corpus import read_papers
 from rag.ingest import ingest
+from rag.prompts import load_prompts
 from rag.types import Answer, Sources
 from tests.conftest import SEED_FILE
+from tests.fakes import FakeGenerator
 
 AUDIO = (
     "Effectiveness of Mining Audio and Text Pairs from Public Data for Improving ASR Systems "
@@ -45,17 +49,44 @@ def test_ask_end_to_end_with_the_real_model(assistant):
     sources, answer = events[0], events[-1]
     assert isinstance(sources, Sources) and isinstance(answer, Answer)
     assert not answer.abstained and answer.text
-    hit_ids = {h.paper.id for h in answer.hits}
-    abstracts = {h.paper.id: h.paper.abstract for h in answer.hits}
+    assert sources.findings == answer.findings and answer.findings[0].title == AUDIO
+    papers = {h.paper.id: h.paper for h in answer.hits}
+    for f in answer.findings:  # quoted verbatim, cited by construction
+        assert f.quote in papers[f.paper_id].abstract and f"[{f.n}]" in answer.text
     for c in answer.citations:
-        assert c.paper_id in hit_ids
-        assert c.quote in abstracts[c.paper_id]
+        assert c.quote in papers[c.paper_id].abstract
+    by_n = {e.n: e.hit.paper for e in sources.evidence}
+    for sentence in split_sentences(answer.synthesis):  # every kept model sentence passes
+        for n in markers(sentence):
+            assert support(strip_markers(sentence), by_n[n], 0.75).passed, sentence
     assert answer.timings.ttft_s > 0 and answer.timings.completion_tokens > 0
+
+
+def test_fabricated_model_text_is_never_cited_with_the_real_store(
+    real_settings, real_store, embedder
+):
+    fabricated = (
+        "The authors collected 90,000 hours of speech in 45 languages from YouTube [1]. "
+        "The dataset was built by OpenAI with Whisper-Large [1]. "
+        "Low-resource speech recognition improves with mined audio [2]."
+    )
+    prompts = load_prompts(real_settings.prompts_dir)
+    generator = FakeGenerator(fabricated)
+    assistant = Assistant(real_settings, real_store, embedder, generator, prompts)
+    *_, answer = assistant.ask("how do they get training data for asr in indian languages?")
+    assert not answer.abstained and answer.findings[0].title == AUDIO
+    for invented in ("90,000", "45 languages", "OpenAI", "Whisper"):
+        assert invented not in answer.text
+    assert any("90,000" in s for s in answer.unsupported)
+    assert {c.quote for c in answer.citations} <= {f.quote for f in answer.findings} | {
+        q for e in answer.hits for q in split_sentences(e.paper.abstract)
+    }
 
 
 def test_off_topic_question_is_declined_without_the_model(assistant):
     *_, answer = assistant.ask("What is the boiling point of ethanol?")
     assert answer.abstained and answer.timings.ttft_s == 0
+    assert answer.findings == () and answer.citations == ()
 
 
 def test_every_seed_title_is_retrievable_by_itself(assistant):
@@ -80,7 +111,15 @@ def test_cli_ask_json_shape(real_settings, real_store):
         "model",
         "timings",
         "unsupported_sentences",
+        "findings",
+        "synthesis",
+        "decline_reason",
     }
+    assert set(data["findings"][0]) == {"n", "paper_id", "title", "quote", "score"}
+    text = CliRunner().invoke(
+        main, ["ask", "--store", real_settings.store_path, "What does EfficientQAT quantize?"]
+    )
+    assert data["answer"] in text.output  # the same findings and checked answer
     assert set(data["timings"]) >= {"retrieve_s", "ttft_s", "generate_s", "tokens_per_s"}
 
 

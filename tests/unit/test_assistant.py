@@ -27,8 +27,8 @@ def store(tmp_path_factory):
     return store
 
 
-def _assistant(store, answer: str) -> tuple[Assistant, FakeGenerator]:
-    settings = Settings(**FAKE_SETTINGS)
+def _assistant(store, answer: str, **overrides) -> tuple[Assistant, FakeGenerator]:
+    settings = Settings(**{**FAKE_SETTINGS, **overrides})
     generator = FakeGenerator(answer)
     return Assistant(
         settings, store, FakeEmbedder(), generator, load_prompts(settings.prompts_dir)
@@ -100,8 +100,7 @@ def test_empty_question_is_rejected(store):
 
 
 def test_followup_keeps_the_previous_question_only_when_it_needs_it(store):
-    assistant, _ = _assistant(store, "")
-    assistant.settings = assistant.settings.replace(standalone_dense=0.3)  # bag-of-words cosines
+    assistant, _ = _assistant(store, "", standalone_dense=0.3)  # bag-of-words cosines run low
     history = [Turn("Which paper mines public radio audio for speech recognition?", "")]
     assert leans_on_history("how many languages does it cover?")
     assert not leans_on_history("what is LongLoRA?")
@@ -112,6 +111,10 @@ def test_followup_keeps_the_previous_question_only_when_it_needs_it(store):
         switch
     )
     assert assistant.standalone_query("how many languages?", []) == "how many languages?"
+    # A new name is a new topic, however weakly it retrieves on its own.
+    assert assistant.standalone_query("what is EfficientQAT?", history) == "what is EfficientQAT?"
+    assert leans_on_history("what did that do for accuracy?")
+    assert not leans_on_history("which paper proposes a method that prunes experts?")
 
 
 def test_empty_store_says_to_ingest(tmp_path):
@@ -148,6 +151,12 @@ def test_question_naming_something_no_paper_mentions_is_declined(store):
     assert answer.abstained and generator.prompts == []
     assert answer.notices == ("No paper mentions Zorblax.",)
     assert answer.decline_reason == "unknown_names" and "Zorblax" in answer.text
-    assistant.settings = assistant.settings.replace(check_names=False)
+    assistant, generator = _assistant(store, "should not be said", check_names=False)
     *_, answer = _run(assistant, "How does Zorblax improve mining audio and text pairs for ASR?")
     assert generator.prompts
+
+
+def test_terminal_escapes_in_a_question_are_not_names(store):
+    assistant, generator = _assistant(store, "")
+    *_, answer = _run(assistant, "\x1b[31mmining audio and text pairs\x1b[0m for low-resource ASR")
+    assert answer.decline_reason != "unknown_names" and generator.prompts

@@ -50,3 +50,28 @@ def test_key_terms_no_paper_contains_decline_as_near_topic():
 def test_key_terms_skip_asking_words():
     assert key_terms("Which method improves the dataset of radio audio?") == ["radio", "audio"]
     assert coverage("radio audio", _evidence(0.6)) == (1.0, [])
+
+
+def test_known_names_match_hyphen_free_spellings_plurals_and_parts():
+    from rag.guard import known
+
+    corpus = {"gpt4v", "gpt", "4v", "ode", "captioned", "llava"}.__contains__
+    assert known("gpt4v-captioned", corpus)  # GPT-4V in the papers, typed without a hyphen
+    assert known("ODEs", corpus)
+    assert not known("Zorblax", corpus)
+
+
+def test_quantities_are_not_names():
+    from rag.text import names
+
+    assert names("How long at 512x512 for a 5s clip with 70B and 3D?") == []
+    assert names("Does 3DGS beat NeRF?") == ["3DGS", "NeRF"]
+
+
+def test_missing_terms_notice_names_what_the_sources_lack():
+    from rag.guard import missing_terms
+
+    assert missing_terms("what license is the radio audio under", _evidence(0.6)) == (
+        "The sources do not mention license."
+    )
+    assert missing_terms("radio audio", _evidence(0.6)) == ""

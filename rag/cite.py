@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rag.chunking import split_sentences
-from rag.text import contains, names, numbers, stems
+from rag.text import contains, names, numbers, restates_title, stems
 from rag.types import Citation, Evidence, Finding, Paper
 
 # [1], [1, 2], [1-3], [ 2 ], [Source 4]: every way a small model writes a source marker.
@@ -27,6 +27,8 @@ MAX_RANGE = 20
 # Dropped sentences shorter than this, or with no content word, are connective tissue
 # ("In summary:", "The answer is: .") and not worth reporting.
 MIN_CLAIM_WORDS = 4
+# A claim names at least this many things (content-word stems other than numbers).
+MIN_CLAIM_STEMS = 2
 _BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
 
 
@@ -78,9 +80,14 @@ def support(claim: str, paper: Paper, threshold: float) -> Support:
     return Support(coverage >= threshold, coverage, quote, f"coverage {coverage:.2f}")
 
 
-def is_claim(sentence: str, question: str) -> bool:
-    """A sentence whose content words all come from the question says nothing new."""
-    return bool(stems(sentence) - stems(question))
+def is_claim(sentence: str, question: str, titles: Sequence[str] = ()) -> bool:
+    """Whether a sentence says something: at least MIN_CLAIM_STEMS content words that are not
+    numbers ("The answer is: 2" says nothing), not all from the question (a restatement),
+    and more than a source's title (a bare title names a paper, it claims nothing)."""
+    words = {w for w in stems(sentence) if not w.isdigit()}
+    if len(words) < MIN_CLAIM_STEMS or not words - stems(question):
+        return False
+    return not any(restates_title(sentence, t) for t in titles)
 
 
 def check_citations(
@@ -88,6 +95,7 @@ def check_citations(
 ) -> Checked:
     """Keep the model's sentences that a source supports, each with the sources that do."""
     by_n = {e.n: e for e in evidence}
+    titles = [e.hit.paper.title for e in evidence]
     quotes: dict[int, Support] = {}
     unsupported: list[str] = []
     seen: set[str] = set()
@@ -100,7 +108,7 @@ def check_citations(
                 continue
             seen.add(claim.lower())
             kept = _supporting(claim, markers(sentence), by_n, threshold)
-            if not kept or not is_claim(claim, question):
+            if not kept or not is_claim(claim, question, titles):
                 if len(claim.split()) >= MIN_CLAIM_WORDS and stems(claim):
                     unsupported.append(claim)
                 continue

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from rag.text import stems
+from rag.text import restates_title
 from rag.types import Evidence, Finding
 
 # Quotes per paper and in all: enough to carry the answer, few enough to read at a glance.
@@ -20,8 +20,6 @@ PER_PAPER = 3
 MAX_FINDINGS = 5
 # Other quotes must score within this of the best one: weaker ones were off-topic filler.
 SCORE_GAP = 0.1
-# A sentence adding at most this many content words to its paper's title only restates it.
-TITLE_ONLY_EXTRA = 1
 
 HEADER = "What the papers say:"
 CLOSEST = "The closest the papers come (they do not answer the question):"
@@ -30,10 +28,6 @@ NO_SUMMARY = (
     "The model's summary is not shown: none of its sentences could be checked "
     "against these papers, so the quotes above are the answer."
 )
-
-
-def restates_title(sentence: str, title: str) -> bool:
-    return len(stems(sentence) - stems(title)) <= TITLE_ONLY_EXTRA
 
 
 def findings(

@@ -7,6 +7,8 @@ import re
 import unicodedata
 from functools import lru_cache
 
+# A sentence adding at most this many content words to a paper's title only restates it.
+TITLE_ONLY_EXTRA = 1
 _TOKEN = re.compile(r"[^\W_]+")  # letters and digits of any script
 _WORD = re.compile(r"[A-Za-z0-9](?:[\w.-]*[A-Za-z0-9])?")
 _NUMBER = re.compile(r"(?<![\w.])\d[\d,]*(?:\.\d+)?(?![\d])")
@@ -54,6 +56,11 @@ def stems(text: str) -> set[str]:
     """Stems of the content words: what 'the same words' means for coverage checks."""
     words = [w for w in _TOKEN.findall(text.lower()) if w not in FUNCTION_WORDS]
     return set(_stemmer().stemWords(words))
+
+
+def restates_title(sentence: str, title: str) -> bool:
+    """A sentence adding at most TITLE_ONLY_EXTRA content words to a title only restates it."""
+    return len(stems(sentence) - stems(title)) <= TITLE_ONLY_EXTRA
 
 
 def numbers(text: str) -> set[str]:

@@ -7,8 +7,8 @@ from rag.compose import (
     answer_text,
     decline_text,
     findings,
-    restates_title,
 )
+from rag.text import restates_title
 from rag.types import Evidence, Hit, Paper
 
 

@@ -261,3 +261,22 @@ def test_compare_prints_both_summaries_and_the_difference(store, tmp_path):
     assert result.exit_code == 0 and "B-A" in result.output
     bad = CliRunner().invoke(main, ["eval", "--compare", str(a), str(tmp_path)])
     assert bad.exit_code != 0 and "not an eval summary" in bad.output
+
+
+def test_cited_units_count_verbatim_findings_and_strict_synthesis_sentences():
+    from rag.evaluate import cited_units
+    from rag.types import Answer, Evidence, Finding, Hit, Paper, Timings
+
+    abstract = "We mine audio from All India Radio. The dataset has 6,400 hours in 12 languages."
+    paper = Paper("p1", "Shrutilipi", abstract)
+    evidence = [Evidence(1, Hit(paper, 1.0, "c1", ""), (abstract,), (0.5,))]
+
+    def answer(quote: str, synthesis: str) -> Answer:
+        return Answer("q", "", (), (), False, "m", Timings(),
+                      findings=(Finding(1, "p1", "Shrutilipi", quote, 0.5),),
+                      synthesis=synthesis)  # fmt: skip
+
+    good = answer("We mine audio from All India Radio.", "The dataset has 6,400 hours [1].")
+    assert cited_units(good, evidence, 0.75) == [True, True]
+    bad = answer("We mine video.", "The dataset has 9,000 hours [1]. Also [2] says so [1].")
+    assert cited_units(bad, evidence, 0.75) == [False, False, False, False]

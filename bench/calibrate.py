@@ -27,7 +27,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from rag import compose, guard  # noqa: E402
 from rag.assistant import Assistant, build_assistant  # noqa: E402
 from rag.chunking import split_sentences  # noqa: E402
-from rag.cite import strip_markers, support  # noqa: E402
+from rag.cite import is_claim, strip_markers, support  # noqa: E402
 from rag.config import Settings, load_settings  # noqa: E402
 from rag.evaluate import Question, keyword_hit, load_questions, run, summarize  # noqa: E402
 from rag.types import Evidence, Turn  # noqa: E402
@@ -126,7 +126,8 @@ def findings_sweep(assistant: Assistant, name: str, data: list) -> None:
         for q, _, ev in answerable:
             min_score = assistant.settings.abstain_threshold
             found = compose.findings(ev, min_score, per_paper, most, gap)
-            hits.append(keyword_hit(compose.findings_text(found), q.answer_keywords) or 0.0)
+            quotes = " ".join(f.quote for f in found)  # what the quotes say, titles aside
+            hits.append(keyword_hit(quotes, q.answer_keywords) or 0.0)
             shown.append(len(found))
             gold += [f.title in (q.gold_titles or ()) for f in found]
         print(f"| {per_paper} | {most} | {gap} | {_mean(hits):.3f} | {_mean(shown):.1f} | "
@@ -142,7 +143,7 @@ def support_sweep(assistant: Assistant, results: dict[str, dict]) -> None:
         sources = {s["n"]: by_title[s["title"]] for s in r.get("sources", [])}
         for sentence in split_sentences(r.get("raw_answer", "")):
             claim = strip_markers(sentence)
-            if len(claim.split()) >= 4 and sources:
+            if sources and is_claim(claim, r["question"]):
                 rows.append((claim, list(sources.values())))
     print(f"\n## support_threshold: {len(rows)} raw model sentences re-checked")
     print("| threshold | kept (any source passes) |")

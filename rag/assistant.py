@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 
 from rag import compose, guard
-from rag.cite import check_citations, citations
+from rag.cite import NOTHING, check_citations, citations
 from rag.config import Settings
 from rag.embed import Embedder, SentenceTransformerEmbedder
 from rag.errors import ConfigError, StoreError
@@ -26,20 +26,18 @@ from rag.types import Answer, Event, Hit, Sources, Timings, Token, Turn
 
 # Turns the model sees when rewriting a follow-up: the topic is almost always the last one.
 REWRITE_TURNS = 2
-# Words that point back at the previous turn: such a follow-up needs it to be understood.
-# A bare "that" points back only before a verb ("what did that do?"); elsewhere it is
-# usually a relative pronoun ("a method that prunes").
-_ANAPHOR = re.compile(
-    r"\b(it|its|they|them|their|this|these|those|same|the (?:paper|model|method|dataset|"
-    r"approach|authors)|that(?= (?:paper|model|method|dataset|approach|work|one|benchmark|"
-    r"is|was|does|did|do|has|have|had|can|could|would|will|needs?|gets?|uses?|takes?|"
-    r"requires?|costs?)\b|\s*\?))\b",
+# Words that point back at the previous turn. "the paper", "that method" name it outright;
+# a pronoun ("it", "their") or a bare "that" before a verb ("what did that do?") usually
+# does, but "how does LongLoRA extend its context?" uses "its" for a new name.
+_BACK_REFERENCE = re.compile(
+    r"\b(?:the|that|this|same) (?:paper|model|method|dataset|approach|authors|work|benchmark)\b",
     re.IGNORECASE,
 )
-
-
-def leans_on_history(question: str) -> bool:
-    return bool(_ANAPHOR.search(question))
+_PRONOUN = re.compile(
+    r"\b(?:it|its|they|them|their|this|these|those|that(?= (?:is|was|does|did|do|has|have|"
+    r"had|can|could|would|will|needs?|gets?|uses?|takes?|requires?|costs?)\b|\s*\?))\b",
+    re.IGNORECASE,
+)
 
 
 def new_names(question: str, previous: str) -> list[str]:
@@ -80,19 +78,23 @@ class Assistant:
 
     def standalone_query(self, question: str, history: Sequence[Turn]) -> str:
         """The query retrieval runs for a question asked after `history`: the previous
-        question is kept when this one points back at it ("it", "that paper"), never when it
+        question is kept when this one points back at it ("the paper", "it"), not when it
         names something new, else only when it finds nothing strong alone. So a new topic
         is not dragged back to the old one."""
         if not history:
             return question
         if self.settings.rewrite == "model":
             return self._model_rewrite(question, history)
-        combined = f"{history[-1].question} {question}"
-        if leans_on_history(question):
+        previous = history[-1].question
+        combined = f"{previous} {question}"
+        if _BACK_REFERENCE.search(question):
             return combined
-        if new_names(question, history[-1].question):  # "what is LongLoRA?"
+        named, pronoun = new_names(question, previous), _PRONOUN.search(question)
+        if named and not pronoun:  # "what is LongLoRA?"
             return question
-        alone = self.retriever.search(question, 1)
+        if pronoun and not named:  # "how many languages does it cover?"
+            return combined
+        alone = self.retriever.search(question, 1)  # neither, or both: let retrieval decide
         strong = alone and alone[0].dense >= self.settings.standalone_dense
         return question if strong else combined
 
@@ -131,8 +133,8 @@ class Assistant:
             timings = Timings(retrieve_s=retrieved - start, total_s=time.perf_counter() - start)
             text = compose.decline_text(self.prompts.decline, decline.notice, found)
             yield answer(
-                text, timings, citations=(), abstained=True, notices=(decline.notice,),
-                decline_reason=decline.reason,
+                text, timings, citations=citations(evidence, found, NOTHING), abstained=True,
+                notices=(decline.notice,), decline_reason=decline.reason,
             )  # fmt: skip
             return
 
@@ -158,24 +160,12 @@ class Assistant:
             prompt_tokens=sum(self.generator.count_tokens(m["content"]) for m in messages),
             completion_tokens=len(pieces),
         )
-        if self._declined(raw):
-            notice = "The model found no answer in the papers."
-            yield answer(
-                compose.decline_text(self.prompts.decline, notice, found), timings,
-                citations=(), abstained=True, notices=(notice, *notices), decline_reason="model",
-            )  # fmt: skip
-            return
         checked = check_citations(raw, evidence, question, self.settings.support_threshold)
         yield answer(
             compose.answer_text(found, checked.text), timings,
             citations=citations(evidence, found, checked), abstained=False,
             unsupported=checked.unsupported, notices=tuple(notices), synthesis=checked.text,
         )  # fmt: skip
-
-    def _declined(self, raw: str) -> bool:
-        """The model's own decline phrase (an empty reply is not one: findings remain)."""
-        return bool(raw) and self.prompts.decline.rstrip(".").lower() in raw.lower()
-
 
 def build_assistant(
     settings: Settings, store: Store | None = None, embedder: Embedder | None = None

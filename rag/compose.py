@@ -24,6 +24,7 @@ SCORE_GAP = 0.1
 HEADER = "What the papers say:"
 CLOSEST = "The closest the papers come (they do not answer the question):"
 SUMMARY = "In short:"
+NO_FINDINGS = "No sentence of the papers could be quoted for this question."
 NO_SUMMARY = (
     "The model's summary is not shown: none of its sentences could be checked "
     "against these papers, so the quotes above are the answer."
@@ -77,7 +78,9 @@ def answer_text(found: Sequence[Finding], synthesis: str) -> str:
     """The whole answer every face shows: findings first, then the checked synthesis, or a
     line saying that no sentence of the model's survived the check."""
     tail = f"{SUMMARY} {synthesis}" if synthesis else NO_SUMMARY
-    return f"{findings_text(found)}\n\n{tail}" if found else synthesis
+    if found:
+        return f"{findings_text(found)}\n\n{tail}"
+    return synthesis or NO_FINDINGS
 
 
 def decline_text(decline: str, notice: str, closest: Sequence[Finding]) -> str:

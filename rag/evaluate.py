@@ -44,6 +44,7 @@ METRICS = (
     "citation_recall",
     "top_cited",
     "strict_units",
+    "kept_share",
     "correct_decline",
     "wrong_decline",
 )
@@ -122,6 +123,15 @@ def cited_units(answer: Answer, evidence: Sequence[Evidence], threshold: float) 
                 and (contains(paper.abstract, claim) or support(claim, paper, threshold).passed)
             )
     return units
+
+
+def said(answer: Answer) -> str:
+    """What an answer states: its quotes and its checked summary (no titles, no headers)."""
+    return " ".join([*(f.quote for f in answer.findings), answer.synthesis])
+
+
+def claims_kept(answer: Answer) -> list[str]:
+    return [s for s in split_sentences(answer.synthesis) if markers(s)]
 
 
 def share(flags: Sequence[bool]) -> float | None:
@@ -335,8 +345,13 @@ def _answer_metrics(
     given = not answer.abstained
     top = evidence[0].hit.paper.title if evidence else None
     return {
-        "keyword_hit": keyword_hit(answer.text if given else "", q.answer_keywords)
+        # Over the quotes and the checked summary, not the titles the answer lists: the
+        # expected keywords are often the method's name, which its title carries.
+        "keyword_hit": keyword_hit(said(answer) if given else "", q.answer_keywords)
         if answerable
+        else None,
+        "kept_share": share([True] * len(claims_kept(answer)) + [False] * len(answer.unsupported))
+        if given
         else None,
         "citation_precision": citation_precision(cited, gold) if gold else None,
         "citation_recall": citation_recall(cited, gold) if answerable else None,

@@ -55,13 +55,22 @@ def coverage(question: str, evidence: Sequence[Evidence]) -> tuple[float, list[s
 
 
 def known(name: str, in_corpus: Callable[[str], bool]) -> bool:
-    """A name some paper contains: the whole name without hyphens (gpt4v for GPT-4V), or
-    each of its hyphenated parts, word by word (a plural's singular will do)."""
-    return in_corpus(squash(name)) or all(
-        in_corpus(squash(part))
-        or all(in_corpus(w) or (w.endswith("s") and in_corpus(w[:-1])) for w in tokenize(part))
-        for part in re.split(r"[-/]", name)
-    )
+    """A name some paper contains: whole, without hyphens (gpt4v for GPT-4V), or part by
+    part. A part with digits counts only whole ("GPT-5" is not known from "GPT" and a 5
+    somewhere); a word part may match a plural's singular (ODEs)."""
+    if in_corpus(squash(name)):
+        return True
+    parts = [p for p in re.split(r"[-/]", name) if p]
+
+    def part_known(i: int, part: str) -> bool:
+        if part.isdigit():  # a version: only with the word it numbers ("gpt5")
+            return i > 0 and in_corpus(squash(parts[i - 1] + part))
+        if any(c.isdigit() for c in part):
+            return in_corpus(squash(part))
+        words = tokenize(part)
+        return all(in_corpus(w) or (w.endswith("s") and in_corpus(w[:-1])) for w in words)
+
+    return all(part_known(i, p) for i, p in enumerate(parts))
 
 
 def missing_terms(question: str, evidence: Sequence[Evidence]) -> str:

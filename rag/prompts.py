@@ -98,7 +98,9 @@ def build_messages(
 
     def render() -> list[Message]:
         msgs = [{"role": "system", "content": prompts.system}]
-        for turn in history:
+        for turn in history:  # a declined turn has no words of the model's to show it
+            if not turn.answer:
+                continue
             msgs += [
                 {"role": "user", "content": turn.question},
                 {"role": "assistant", "content": turn.answer},

@@ -12,13 +12,19 @@ TITLE_ONLY_EXTRA = 1
 _TOKEN = re.compile(r"[^\W_]+")  # letters and digits of any script
 _WORD = re.compile(r"[A-Za-z0-9](?:[\w.-]*[A-Za-z0-9])?")
 _NUMBER = re.compile(r"(?<![\w.])\d[\d,]*(?:\.\d+)?(?![\d])")
-_SENTENCE_START = re.compile(r"(?:^|[.!?:;]\s+|\n\s*|[\"'“(]\s*)$")
+_OPENERS = ".!?:;\"'“("  # a word after one of these (or a line break) opens a sentence
 _QUANTITY = re.compile(r"\d+(?:\.\d+)?(?:[A-Za-z]{1,2}|x\d+)")  # 5s, 70B, 1M, 3D, 512x512
 _COMPOUND = re.compile(r"\w+(?:[-.]\w+)+")
-_ANSI = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|[@-Z\\-_])")
+# OSC sequences (window titles, links) with their payload, then CSI and other escapes.
+_ANSI = re.compile(r"\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b(?:\[[0-?]*[ -/]*[@-~]|[@-Z\\-_])")
 STOPWORDS = frozenset(
     "a an and are as at be by can do does for from has have how i in is it its of on or that "
     "the their there these this to was what when where which who why with".split()
+)
+# Function words that turn a claim around: a claim using one needs its source to use it.
+POLARITY = frozenset(
+    "not no never without only first more most less least than before after instead both "
+    "fewer".split()
 )
 # Words a sentence or question uses to talk about papers rather than to say something:
 # they carry no claim, so they neither need a source nor count as covered.
@@ -35,9 +41,22 @@ FUNCTION_WORDS = STOPWORDS | frozenset(
 
 
 def clean(text: str) -> str:
-    """Drop terminal escapes and control characters (pasted from a terminal), keep words."""
+    """Drop terminal escapes and control characters (pasted from a terminal), keep words;
+    invisible format characters (soft hyphen, zero-width space) go without a trace."""
     text = _ANSI.sub("", text)
-    return "".join(c if c in "\n\t" or unicodedata.category(c)[0] != "C" else " " for c in text)
+    return "".join(
+        c if c in "\n\t" or unicodedata.category(c)[0] != "C" else ""
+        if unicodedata.category(c) == "Cf" else " "
+        for c in text
+    )
+
+
+def _opens_sentence(text: str, start: int) -> bool:
+    """Whether the word at `start` opens a sentence: only blanks, then an opener, before it."""
+    i = start - 1
+    while i >= 0 and text[i] in " \t":
+        i -= 1
+    return i < 0 or text[i] in _OPENERS or text[i] == "\n"
 
 
 def tokenize(text: str) -> list[str]:
@@ -52,10 +71,29 @@ def _stemmer():
     return Stemmer.Stemmer("english")
 
 
-def stems(text: str) -> set[str]:
-    """Stems of the content words: what 'the same words' means for coverage checks."""
-    words = [w for w in _TOKEN.findall(text.lower()) if w not in FUNCTION_WORDS]
+def stems(text: str, keep: frozenset[str] = frozenset()) -> set[str]:
+    """Stems of the content words (and of any function words in `keep`): what 'the same
+    words' means for coverage checks."""
+    skip = FUNCTION_WORDS - keep
+    words = [w for w in _TOKEN.findall(text.lower()) if w not in skip]
     return set(_stemmer().stemWords(words))
+
+
+def mentions(text: str, name: str) -> bool:
+    """Whether the text names this, as a whole word ("ViT" is not in "activity")."""
+    return re.search(rf"(?<!\w){re.escape(name)}(?!\w)", text, re.IGNORECASE) is not None
+
+
+def measures(text: str, window: int = 3) -> set[tuple[str, str]]:
+    """(number, stem of a content word among the `window` words after it): "6,400 hours of
+    audio" gives ("6400", "hour") and ("6400", "audio"). A number ends a phrase with ""."""
+    out = set()
+    for m in _NUMBER.finditer(text):
+        after = [w for w in _TOKEN.findall(text[m.end() :].lower())[:window] if not w.isdigit()]
+        units = _stemmer().stemWords([w for w in after if w not in FUNCTION_WORDS])
+        number = m.group().replace(",", "").rstrip(".")
+        out |= {(number, u) for u in units} | {(number, "")}
+    return out
 
 
 def restates_title(sentence: str, title: str) -> bool:
@@ -80,7 +118,7 @@ def names(text: str, openers: bool = False) -> list[str]:
             continue
         inner_caps = any(c.isupper() for c in w[1:])
         letters_digits = any(c.isdigit() for c in w) and any(c.isalpha() for c in w)
-        opens = bool(_SENTENCE_START.search(text[: m.start()]))
+        opens = _opens_sentence(text, m.start())
         capitalised = w[0].isupper() and (openers or not opens)
         if inner_caps or letters_digits or (capitalised and w.lower() not in FUNCTION_WORDS):
             out.append(w)

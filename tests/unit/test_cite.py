@@ -1,9 +1,10 @@
 from __future__ import annotations
 
 from rag.cite import check_citations, citations, markers, strip_markers, support
+from rag.config import Settings
 from rag.types import Evidence, Finding, Hit, Listing, Paper
 
-THRESHOLD = 0.75
+THRESHOLD = Settings().support_threshold
 
 
 def _evidence(n: int, title: str, sentences: tuple[str, ...]) -> Evidence:
@@ -43,9 +44,8 @@ def test_a_fabricated_number_is_dropped_and_reported():
     checked = _check(fabricated)
     assert checked.text == "" and checked.citations == ()
     assert checked.unsupported == (strip_markers(fabricated),)
-    assert support(strip_markers(fabricated), EVIDENCE[0].hit.paper, THRESHOLD).why == (
-        "number 9000"
-    )
+    supported = support(strip_markers(fabricated), EVIDENCE[0].hit.paper, THRESHOLD)
+    assert not supported.passed and supported.quote == EVIDENCE[0].sentences[1]
 
 
 def test_a_name_the_source_does_not_contain_is_dropped():
@@ -100,3 +100,25 @@ def test_bare_numbers_and_bare_titles_are_not_claims():
     assert _check("1 [1].\n2 [1].").text == ""
     assert _check("The answer is: 12 [1].").text == ""
     assert _check("Shrutilipi: mining audio for ASR [1]").text == ""
+
+
+def test_negation_swapped_numbers_and_a_substituted_word_are_not_supported():
+    for wrong in (
+        "The dataset does not have 6,400 hours of audio in 12 Indian languages [1].",
+        "The dataset has 12 hours of audio in 6,400 Indian languages [1].",  # the numbers
+        "The dataset has over 6,400 hours of video in 12 Indian languages [1].",
+    ):
+        assert _check(wrong).text == "", wrong
+
+
+def test_a_name_must_occur_as_a_whole_word():
+    paper = Paper("p9", "Activity recognition", "We study activity recognition on phones.")
+    assert support("We study activity recognition on phones.", paper, THRESHOLD).passed
+    assert not support("ViT study activity recognition on phones.", paper, THRESHOLD).passed
+
+
+def test_a_number_answering_a_how_many_question_is_a_claim():
+    question = "how many hours of audio in indian languages?"
+    checked = _check("The dataset has over 6,400 hours of audio in 12 Indian languages [1].",
+                     question)  # fmt: skip
+    assert checked.text.endswith("[1].") and checked.unsupported == ()

@@ -75,3 +75,11 @@ def test_missing_terms_notice_names_what_the_sources_lack():
         "The sources do not mention license."
     )
     assert missing_terms("radio audio", _evidence(0.6)) == ""
+
+
+def test_a_version_no_paper_names_is_unknown():
+    from rag.guard import known
+
+    corpus = {"gpt", "5", "4", "gpt4", "llama"}.__contains__
+    assert not known("GPT-5", corpus) and known("GPT-4", corpus)
+    assert not known("mamba-2", {"mamba", "2"}.__contains__)

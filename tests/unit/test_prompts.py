@@ -41,6 +41,14 @@ def test_prompt_fits_the_budget_by_dropping_old_turns_then_weak_sentences(prompt
     assert all("old question" not in m["content"] for m in messages)
 
 
+def test_a_turn_without_model_words_is_not_sent(prompts):
+    history = [Turn("declined question", ""), Turn("answered question", "checked summary")]
+    messages, _ = build_messages(prompts, "what?", [_evidence(1, 1)], history, count, 500)
+    contents = [m["content"] for m in messages]
+    assert "declined question" not in contents
+    assert contents[1:3] == ["answered question", "checked summary"]
+
+
 def test_budget_keeps_best_sentences(prompts):
     evidence = [_evidence(1, 3)]
     messages, _ = build_messages(prompts, "q", evidence, [], count, budget=115)

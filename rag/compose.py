@@ -13,9 +13,10 @@ from rag.text import restates_title
 from rag.types import Evidence, Finding
 
 # Quotes per paper and in all: enough to carry the answer, few enough to read at a glance.
-# bench/calibrate.py (findings sweep): 3 a paper, 5 in all, within 0.1 of the best quote
-# gave answer-keyword hit 0.805 / 0.696 (hard / first dev set) with 69% / 80% of the quotes
-# from gold papers; 2 a paper 0.750 / 0.657; no score gap 0.755 / 0.694 but 40% / 48%.
+# bench/calibrate.py (findings sweep), answer keywords found in the quotes (hard / first dev
+# set): 3 a paper, 5 in all, within 0.1 of the best quote: 0.710 / 0.605, with 69% / 81% of
+# the quotes from gold papers; 2 a paper: 0.645 / 0.551; no score gap: 0.670 / 0.574 but
+# only 40% / 48% of the quotes from gold papers.
 PER_PAPER = 3
 MAX_FINDINGS = 5
 # Other quotes must score within this of the best one: weaker ones were off-topic filler.

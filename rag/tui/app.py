@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import os
 import threading
-import time
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import suppress
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,21 +23,23 @@ from textual.worker import Worker, get_current_worker
 
 from rag.config import Settings
 from rag.errors import RagError
-from rag.tui.conversations import Conversation, ConversationStore, SourceRecord, TurnRecord
-from rag.tui.widgets import ChatsScreen, Exchange, SourcesPanel, source_number
-from rag.types import Answer, Event, Sources, Token, Turn
+from rag.tui.conversations import Conversation, ConversationStore, TurnRecord
+from rag.tui.exchange import Exchange, batched, source_number
+from rag.tui.widgets import ChatsScreen, SourcesPanel
+from rag.types import Answer, Event, Sources, Turn
 
 if TYPE_CHECKING:
     from rag.assistant import Assistant
 
 AssistantFactory = Callable[[Settings], "Assistant"]
-# Streamed tokens reach the UI in batches at most this often: each redraw of the Markdown
-# costs CPU the model needs, and the worker waits for it.
+# Streamed tokens reach the UI in batches at most this often: each redraw costs CPU the
+# model needs, and the worker waits for it.
 UI_INTERVAL_S = 0.1
 
 WELCOME = (
-    "Ask a question about the papers. Answers stream in and cite their sources as [n]: "
-    "click one, or press F2, to read the abstract with the supporting sentence highlighted. "
+    "Ask a question about the papers. Each answer first quotes what the papers say, citing "
+    "them as [n]: click one, or press F2, to read the abstract with the quote highlighted. "
+    "The model's summary follows once it is checked against the sources. "
     "Follow-up questions use the conversation."
 )
 
@@ -177,7 +179,7 @@ class ChatApp(App[None]):
         self._save()
         self.current = await self._add_exchange(turn)
         self.current.set_notice("retrieving sources…")
-        self.query_one(SourcesPanel).show([])
+        self.query_one(SourcesPanel).show(None)
         self.refresh_bindings()
         self._answer(self.current, question, history)
 
@@ -188,26 +190,11 @@ class ChatApp(App[None]):
             if worker.is_cancelled or self.assistant is None:
                 return
             events = self.assistant.ask(question, history)
-            pending: list[str] = []  # tokens not shown yet: the UI redraws at most 10 times/s
-            shown = 0.0
-
-            def flush() -> None:
-                if pending:
-                    self._ui(worker, self._on_event, exchange, Token("".join(pending)))
-                    pending.clear()
-
             try:
-                for event in events:
+                for event in batched(events, UI_INTERVAL_S):
                     if worker.is_cancelled:
                         break
-                    if isinstance(event, Token):
-                        pending.append(event.text)
-                        if time.monotonic() - shown >= UI_INTERVAL_S:
-                            flush()
-                            shown = time.monotonic()
-                    else:
-                        flush()
-                        self._ui(worker, self._on_event, exchange, event)
+                    self._ui(worker, self._on_event, exchange, event)
             except RagError as exc:
                 self._ui(worker, self._end, exchange, None, str(exc))
             except Exception as exc:
@@ -220,17 +207,17 @@ class ChatApp(App[None]):
     async def _on_event(self, exchange: Exchange, event: Event) -> None:
         if exchange is not self.current:
             return
-        if isinstance(event, Sources):
-            exchange.turn.sources = [SourceRecord.from_evidence(e) for e in event.evidence]
-            self.query_one(SourcesPanel).show(exchange.turn.sources)
-            exchange.set_notice("writing the answer…")
-        elif isinstance(event, Token):
-            follow = self._at_bottom()
-            await exchange.write(event.text)
-            if follow:
-                self._follow()
-        elif isinstance(event, Answer):
+        if isinstance(event, Answer):
             await self._end(exchange, event)
+            return
+        follow = self._at_bottom()
+        if isinstance(event, Sources):
+            await exchange.show_sources(event)
+            self.query_one(SourcesPanel).show(exchange.turn)
+        else:
+            exchange.write(event.text)
+        if follow:
+            self._follow()
 
     def _at_bottom(self) -> bool:
         view = self.query_one("#conversation")
@@ -251,9 +238,11 @@ class ChatApp(App[None]):
         if answer is not None:
             await exchange.finish(answer)
             self.last_answer = answer
-            self.query_one(SourcesPanel).refresh_detail()  # quotes are known now
+            panel = self.query_one(SourcesPanel)
+            if panel.turn is exchange.turn:
+                panel.show(exchange.turn)  # the quotes are final; a model decline relabels
         else:
-            await exchange.stop(error)
+            exchange.stop(error)
         self._follow()
         self._save(conversation)
         self._set_status()
@@ -263,6 +252,14 @@ class ChatApp(App[None]):
         if self.current is not None:
             self.workers.cancel_group(self, "answer")
             await self._end(self.current, None)
+
+    def on_unmount(self) -> None:
+        """Quitting mid-answer keeps what was written, marked stopped, as escape does."""
+        if self.current is not None:
+            self.current.turn.stop()
+            self.current = None
+            with suppress(OSError):  # the window is gone: there is nowhere to report it
+                self.chats.save(self.conversation)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "stop":
@@ -293,9 +290,7 @@ class ChatApp(App[None]):
         await self._reset_view()
         for turn in conversation.turns:
             await self._add_exchange(turn)
-        self.query_one(SourcesPanel).show(
-            conversation.turns[-1].sources if conversation.turns else []
-        )
+        self.query_one(SourcesPanel).show(conversation.turns[-1] if conversation.turns else None)
         self.sub_title = conversation.title if conversation.turns else ""
         self.query_one("#question").focus()
 
@@ -334,8 +329,8 @@ class ChatApp(App[None]):
         exchange = event.markdown.parent
         if n is not None and isinstance(exchange, Exchange):
             panel = self.query_one(SourcesPanel)
-            if panel.sources is not exchange.turn.sources:
-                panel.show(exchange.turn.sources)
+            if panel.turn is not exchange.turn:
+                panel.show(exchange.turn)
             panel.select(n)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from rag.types import Answer, Evidence, Turn
+from rag.compose import findings_text
+from rag.types import Answer, Evidence, Finding, Sources, Turn
 
 TITLE_CHARS = 60
 
@@ -46,7 +48,7 @@ class SourceRecord:
 
     @property
     def highlights(self) -> list[str]:
-        """The supporting sentence when an answer cites this source, else the evidence."""
+        """The sentence the answer quotes or cites from this source, else the evidence."""
         return [self.quote] if self.quote else self.sentences
 
 
@@ -55,23 +57,47 @@ class TurnRecord:
     """One question and its answer (possibly stopped early) with its sources."""
 
     question: str
-    answer: str = ""
+    answer: str = ""  # as shown: the findings, then the checked synthesis (or a decline)
     sources: list[SourceRecord] = field(default_factory=list)
     abstained: bool = False
     stopped: bool = False
     error: str = ""
     notices: list[str] = field(default_factory=list)
-    unsupported: list[str] = field(default_factory=list)  # sentences no source supports
+    unsupported: list[str] = field(default_factory=list)  # model sentences the check dropped
+    synthesis: str = ""  # the checked model text alone: what later questions see of this turn
+    query: str = ""  # the standalone query retrieval used
+    draft: str = ""  # the model's unchecked words: while it writes, and what a stop left
+
+    def start(self, sources: Sources) -> None:
+        """Take what retrieval found: the sources and, unless declining, the findings,
+        which are the answer's first part before the model writes a word."""
+        self.query, self.abstained = sources.query, sources.declined
+        self.sources = [SourceRecord.from_evidence(e) for e in sources.evidence]
+        self.answer = "" if sources.declined else findings_text(sources.findings)
+        self._set_quotes(_best_first(sources.findings))
 
     def finish(self, answer: Answer) -> None:
         """Take the final, citation-checked answer: its text and the cited quotes."""
-        self.answer, self.abstained = answer.text, answer.abstained
+        self.answer, self.synthesis, self.draft = answer.text, answer.synthesis, ""
+        self.abstained, self.query = answer.abstained, answer.query or self.query
         self.notices, self.unsupported = list(answer.notices), list(answer.unsupported)
-        quotes: dict[int, str] = {}
-        for c in answer.citations:
-            quotes.setdefault(c.n, c.quote)
+        self._set_quotes([(c.n, c.quote) for c in answer.citations] + _best_first(answer.findings))
+
+    def stop(self, error: str = "") -> None:
+        """Cut short by the user (or an error): what was written stays, marked as such."""
+        self.stopped, self.error = not error, error
+
+    def _set_quotes(self, quotes: Iterable[tuple[int, str]]) -> None:
+        """Highlight each source's first quote; a source without one shows its evidence."""
+        first: dict[int, str] = {}
+        for n, quote in quotes:
+            first.setdefault(n, quote)
         for s in self.sources:
-            s.quote = quotes.get(s.n, "")
+            s.quote = first.get(s.n, "")
+
+
+def _best_first(found: Iterable[Finding]) -> list[tuple[int, str]]:
+    return [(f.n, f.quote) for f in sorted(found, key=lambda f: -f.score)]
 
 
 @dataclass
@@ -87,8 +113,13 @@ class Conversation:
         return first if len(first) <= TITLE_CHARS else first[: TITLE_CHARS - 1] + "…"
 
     def history(self) -> list[Turn]:
-        """The earlier exchanges, as Assistant.ask() takes them."""
-        return [Turn(t.question, t.answer) for t in self.turns if t.answer and not t.error]
+        """The finished exchanges, as Assistant.ask() takes them: a stopped or failed turn
+        is left out, and the model sees its own checked words, not the quoted findings."""
+        return [
+            Turn(t.question, t.synthesis)
+            for t in self.turns
+            if t.answer and not t.stopped and not t.error
+        ]
 
     @classmethod
     def from_json(cls, data: dict) -> Conversation:

@@ -1,5 +1,5 @@
-"""The chat's pieces: one exchange (question + streamed answer), the sources panel, and
-the saved-chats screen. They only display records; the answer loop lives in the core."""
+"""The chat's side pieces: the sources panel and the saved-chats screen. Like the
+exchange, they only display records; the answer loop lives in the core."""
 
 from __future__ import annotations
 
@@ -11,32 +11,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Label, Markdown, OptionList, Static
+from textual.widgets import Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from rag.tui.conversations import Conversation, ConversationStore, SourceRecord, TurnRecord
-from rag.types import Answer
 
-MARKER = re.compile(r"\[(\d+)\]")
 HIGHLIGHT = "bold reverse"
-LINK_SCHEME = "source:"
-
-
-def link_citations(text: str, numbers: set[int]) -> str:
-    """Turn each [n] of a known source into a Markdown link the app resolves to source n."""
-
-    def link(m: re.Match) -> str:
-        n = int(m.group(1))
-        return f"[\\[{n}\\]]({LINK_SCHEME}{n})" if n in numbers else m.group(0)
-
-    return MARKER.sub(link, text)
-
-
-def source_number(href: str) -> int | None:
-    """The n of a citation link, or None for any other link."""
-    if href.startswith(LINK_SCHEME) and href[len(LINK_SCHEME) :].isdigit():
-        return int(href[len(LINK_SCHEME) :])
-    return None
 
 
 def highlight(abstract: str, sentences: list[str]) -> Text:
@@ -52,94 +32,38 @@ def highlight(abstract: str, sentences: list[str]) -> Text:
     return text
 
 
-def answer_markdown(turn: TurnRecord) -> str:
-    return link_citations(turn.answer, {s.n for s in turn.sources})
-
-
-def turn_notice(turn: TurnRecord) -> str:
-    """The line under an answer: stopped, declined, errors and the core's notices."""
-    lines = []
-    if turn.error:
-        lines.append(f"Error: {turn.error}")
-    if turn.stopped:
-        lines.append("Stopped: the answer was cut short.")
-    if turn.abstained:
-        lines.append("Declined: no source supports an answer to this question.")
-    if turn.unsupported:
-        lines.append(f"{len(turn.unsupported)} sentence(s) supported by no source (no [n]).")
-    lines += [f"Note: {n}" for n in turn.notices]
-    return "\n".join(lines)
-
-
-class Exchange(Vertical):
-    """One question and its answer, which streams in and is then replaced by the
-    citation-checked text."""
-
-    def __init__(self, turn: TurnRecord, **kwargs) -> None:
-        super().__init__(**kwargs)
-        self.turn = turn
-        self._stream = None
-
-    def compose(self) -> ComposeResult:
-        yield Static(self.turn.question, markup=False, classes="question")
-        yield Markdown(answer_markdown(self.turn), open_links=False, classes="answer")
-        notice = turn_notice(self.turn)
-        yield Static(notice, markup=False, classes="notice")
-
-    def set_notice(self, text: str) -> None:
-        notice = self.query_one(".notice", Static)
-        notice.update(text)
-        notice.set_class(bool(text), "shown")
-
-    def on_mount(self) -> None:
-        self.set_notice(turn_notice(self.turn))
-
-    async def write(self, piece: str) -> None:
-        if self._stream is None:
-            self.set_notice("")
-            self._stream = Markdown.get_stream(self.query_one(Markdown))
-        self.turn.answer += piece
-        await self._stream.write(piece)
-
-    async def _end_stream(self) -> None:
-        if self._stream is not None:
-            await self._stream.stop()
-            self._stream = None
-
-    async def finish(self, answer: Answer) -> None:
-        await self._end_stream()
-        self.turn.finish(answer)
-        await self.query_one(Markdown).update(answer_markdown(self.turn))
-        self.set_notice(turn_notice(self.turn))
-
-    async def stop(self, error: str = "") -> None:
-        await self._end_stream()
-        self.turn.stopped, self.turn.error = not error, error
-        self.set_notice(turn_notice(self.turn))
-
-
 class SourcesPanel(Vertical):
-    """The numbered sources of one exchange; the selected one shows its abstract."""
+    """The numbered sources of one exchange; the selected one shows its abstract. A
+    declined question's papers are labelled as the closest ones, not as its sources."""
 
     PLACEHOLDER = "Select a source (F2 then ↑↓, a click, or a [n] in the answer) to read it."
+    TITLE, CLOSEST = "Sources", "Closest papers, not used"
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
+        self.turn: TurnRecord | None = None
         self.sources: list[SourceRecord] = []
         self.selected: int | None = None
 
     def compose(self) -> ComposeResult:
-        yield Label("Sources", id="sources-title")
+        yield Label(self.TITLE, id="sources-title")
         yield OptionList(id="source-list")
         with VerticalScroll(id="source-detail"):
             yield Static(self.PLACEHOLDER, markup=False, id="abstract")
 
-    def show(self, sources: list[SourceRecord]) -> None:
-        """Fill the list with these sources; keep the selection if it still exists."""
-        self.sources = sources
+    @property
+    def closest(self) -> bool:
+        return self.turn is not None and self.turn.abstained
+
+    def show(self, turn: TurnRecord | None) -> None:
+        """Fill the list with this turn's sources; keep the selection if it still exists."""
+        self.turn, self.sources = turn, turn.sources if turn else []
+        title = self.query_one("#sources-title", Label)
+        title.update(self.CLOSEST if self.closest else self.TITLE)
+        title.set_class(self.closest, "closest")
         options = self.query_one(OptionList)
-        options.set_options(Option(self._prompt(s), id=str(s.n)) for s in sources)
-        if self.selected not in {s.n for s in sources}:
+        options.set_options(Option(self._prompt(s), id=str(s.n)) for s in self.sources)
+        if self.selected not in {s.n for s in self.sources}:
             self.selected = None
         self.refresh_detail()
 
@@ -157,7 +81,9 @@ class SourcesPanel(Vertical):
         if source is None:
             abstract.update(self.PLACEHOLDER if self.sources else "No sources yet.")
             return
-        why = "supporting sentence" if source.quote else "evidence sent to the model"
+        why = "sentence the answer quotes" if source.quote else "evidence sent to the model"
+        if self.closest:
+            why = "closest to the question, which was declined"
         abstract.update(
             Text.assemble(
                 (f"[{source.n}] {source.title}\n", "bold"),

@@ -19,10 +19,13 @@ from rag.types import Answer, Sources, Timings, Turn
 from tests.conftest import SEED_FILE
 from tests.fakes import FakeEmbedder, FakeGenerator
 
-# The fake embedder is a bag of words, so its cosines run lower than MiniLM's.
-FAKE_SETTINGS = Settings(abstain_threshold=0.35, support_threshold=0.4, k=3)
+# The fake embedder is a bag of words, so its cosines run lower than MiniLM's; the
+# citation check counts words, not cosines, so it keeps its default.
+FAKE_SETTINGS = Settings(abstain_threshold=0.35, k=3)
 QUESTION = "mining audio and text pairs for low-resource ASR"
 PAPER_TITLE = "Effectiveness of Mining Audio and Text Pairs from Public Data"
+# A model sentence with a number, a name and a year the paper does not contain.
+FABRICATED = "Shrutilipi covers 97 languages and was built by Zorblax Labs in 2019"
 
 
 @pytest.fixture
@@ -40,22 +43,30 @@ def fake_store(tmp_path_factory) -> Store:
 
 @pytest.fixture(scope="session")
 def cited_answer() -> str:
-    """An answer the citation check keeps: a sentence of the paper, cited as [1]."""
+    """A sentence of the paper cited as [1], which the check keeps, and a vague one it
+    drops (no sentence of the paper holds enough of its words)."""
     paper = next(p for p in read_papers([SEED_FILE]) if p.title.startswith(PAPER_TITLE))
     return f"{paper.abstract.split('. ')[1]} [1]. It is a strong result."
 
 
 class SlowGenerator(FakeGenerator):
-    """A fake model that takes `delay` seconds per token and can wait for a gate."""
+    """A fake model that takes `delay` seconds per token and, given a gate, waits for it
+    after its first `gate_after` tokens."""
 
-    def __init__(self, answer: str, delay: float = 0.0, gate: threading.Event | None = None):
+    def __init__(
+        self,
+        answer: str,
+        delay: float = 0.0,
+        gate: threading.Event | None = None,
+        gate_after: int = 0,
+    ):
         super().__init__(answer)
-        self.delay, self.gate = delay, gate
+        self.delay, self.gate, self.gate_after = delay, gate, gate_after
 
     def stream(self, messages: Sequence[dict]) -> Iterator[str]:
-        if self.gate is not None:
-            self.gate.wait(10)
-        for piece in super().stream(messages):
+        for i, piece in enumerate(super().stream(messages)):
+            if self.gate is not None and i == self.gate_after:
+                self.gate.wait(10)
             time.sleep(self.delay)
             yield piece
 
@@ -91,10 +102,17 @@ class RecordingAssistant(Assistant):
 
 @pytest.fixture
 def make_fake(fake_store) -> Callable[..., RecordingAssistant]:
-    """make_fake(answer, delay=0, gate=None, fixed=False) -> an assistant over fakes."""
+    """make_fake(answer, delay=0, gate=None, gate_after=0, fixed=False) -> an assistant
+    over fakes."""
 
-    def make(answer: str = "", delay: float = 0.0, gate=None, fixed: bool = False):
-        generator = SlowGenerator(answer, delay, gate)
+    def make(
+        answer: str = "",
+        delay: float = 0.0,
+        gate: threading.Event | None = None,
+        gate_after: int = 0,
+        fixed: bool = False,
+    ) -> RecordingAssistant:
+        generator = SlowGenerator(answer, delay, gate, gate_after)
         assistant = RecordingAssistant(
             FAKE_SETTINGS,
             fake_store,

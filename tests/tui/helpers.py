@@ -11,7 +11,8 @@ from textual.widget import Widget
 from textual.widgets import Input
 
 from rag.tui.app import ChatApp
-from rag.tui.widgets import Exchange, SourcesPanel
+from rag.tui.exchange import Exchange
+from rag.tui.widgets import SourcesPanel
 
 
 async def wait_until(pilot: Pilot, predicate: Callable[[], object], timeout: float = 10.0) -> None:
@@ -21,6 +22,14 @@ async def wait_until(pilot: Pilot, predicate: Callable[[], object], timeout: flo
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout} s waiting for {predicate}")
         await pilot.pause(0.05)
+
+
+def answered(app: ChatApp) -> bool:
+    """No answer is running and its worker has returned, so the final answer is on screen
+    (`app.current` clears as the answer starts to be laid out)."""
+    return app.current is None and not any(
+        w.group == "answer" and w.is_running for w in app.workers
+    )
 
 
 async def ask(pilot: Pilot, question: str, timeout: float = 10.0, wait: bool = True) -> Exchange:
@@ -35,7 +44,7 @@ async def ask(pilot: Pilot, question: str, timeout: float = 10.0, wait: bool = T
     await wait_until(pilot, lambda: len(app.query(Exchange)) > before)
     exchange = list(app.query(Exchange))[-1]
     if wait:
-        await wait_until(pilot, lambda: app.current is None, timeout)
+        await wait_until(pilot, lambda: answered(app), timeout)
     return exchange
 
 

@@ -5,14 +5,16 @@ from __future__ import annotations
 import threading
 
 import pytest
-from textual.widgets import Input, Markdown
+from textual.widgets import Collapsible, Input, Markdown
 
+from rag import compose
 from rag.errors import ModelError, StoreError
 from rag.tui.app import ChatApp
 from rag.tui.conversations import ConversationStore
-from rag.tui.widgets import ChatsScreen, Exchange
-from tests.tui.conftest import FAKE_SETTINGS, PAPER_TITLE, QUESTION
-from tests.tui.helpers import ask, detail_text, link_offset, panel, wait_until
+from rag.tui.exchange import Exchange, answer_markdown
+from rag.tui.widgets import ChatsScreen
+from tests.tui.conftest import FABRICATED, FAKE_SETTINGS, PAPER_TITLE, QUESTION
+from tests.tui.helpers import answered, ask, detail_text, link_offset, panel, wait_until
 
 pytestmark = pytest.mark.anyio
 SIZE = (120, 40)
@@ -22,26 +24,39 @@ def _app(tmp_path, assistant) -> ChatApp:
     return ChatApp(FAKE_SETTINGS, make_assistant=lambda s: assistant, data_dir=tmp_path)
 
 
-async def test_sources_arrive_before_tokens_then_checked_answer(tmp_path, make_fake, cited_answer):
+def _text(widget) -> str:
+    return str(widget.content)
+
+
+async def test_findings_show_before_the_first_token_then_the_checked_answer(
+    tmp_path, make_fake, cited_answer
+):
     gate = threading.Event()
     assistant = make_fake(cited_answer, gate=gate)
     app = _app(tmp_path, assistant)
     async with app.run_test(size=SIZE) as pilot:
         exchange = await ask(pilot, QUESTION, wait=False)
-        await wait_until(pilot, lambda: panel(app).sources)
-        assert exchange.turn.answer == ""  # the model has not said a word yet
+        markdown = exchange.query_one(Markdown)
+        await wait_until(pilot, lambda: compose.HEADER in markdown.source)
+        assert not gate.is_set() and exchange.turn.draft == ""  # no token yet
+        assert "[\\[1\\]](source:1)" in markdown.source  # quotes link to their source
         assert panel(app).sources[0].title.startswith(PAPER_TITLE)
         assert app.query_one("#source-list").option_count == len(panel(app).sources)
+        draft = exchange.query_one(".draft")
+        assert draft.display and compose.SUMMARY not in markdown.source
+        assert _text(draft).startswith("drafting a summary")
         gate.set()
-        await wait_until(pilot, lambda: app.current is None)
-        markdown = exchange.query_one(Markdown).source
-        assert "[\\[1\\]](source:1)" in markdown  # the citation links to source 1
-        assert exchange.turn.sources[0].quote  # the checked citation's supporting sentence
-        status = str(app.query_one("#status").content)
+        await wait_until(pilot, lambda: answered(app))
+        turn = exchange.turn
+        assert turn.answer.startswith(compose.HEADER) and turn.synthesis
+        assert f"{compose.SUMMARY} {turn.synthesis}" in turn.answer
+        assert markdown.source == answer_markdown(turn) and not draft.display
+        assert turn.sources[0].quote and turn.draft == ""
+        status = _text(app.query_one("#status"))
         assert "fake-model.gguf" in status and f"{assistant.paper_count} papers" in status
         assert "first token" in status and "tokens/s" in status
         saved = ConversationStore(tmp_path).list()
-        assert [t.answer for t in saved[0].turns] == [exchange.turn.answer]
+        assert [t.answer for t in saved[0].turns] == [turn.answer]
 
 
 async def test_citation_link_and_keys_open_a_source_with_its_sentence(
@@ -55,52 +70,117 @@ async def test_citation_link_and_keys_open_a_source_with_its_sentence(
         await pilot.click(offset=link)
         await wait_until(pilot, lambda: panel(app).selected == 1)
         source = panel(app).sources[0]
-        assert source.title in detail_text(app) and "supporting sentence" in detail_text(app)
+        assert source.title in detail_text(app) and "sentence the answer quotes" in detail_text(app)
         await pilot.press("f2", "down")
         await wait_until(pilot, lambda: panel(app).selected == 2)
         assert panel(app).sources[1].title in detail_text(app)
         assert "evidence sent to the model" in detail_text(app)
 
 
-async def test_escape_stops_the_answer_and_keeps_what_was_written(
-    tmp_path, make_fake, cited_answer
-):
-    long_answer = " ".join([cited_answer] * 20)
+async def test_fabricated_sentences_stay_out_of_the_answer(tmp_path, make_fake, cited_answer):
+    app = _app(tmp_path, make_fake(f"{FABRICATED} [1]. {cited_answer}"))
+    async with app.run_test(size=SIZE) as pilot:
+        exchange = await ask(pilot, QUESTION)
+        turn = exchange.turn
+        assert turn.synthesis and "Zorblax" not in turn.answer
+        assert "Zorblax" not in exchange.query_one(Markdown).source
+        assert not exchange.query_one(".draft").display
+        section = exchange.query_one(Collapsible)
+        assert section.collapsed and section.title.startswith("2 model sentences not found")
+        sentences = section.query_one(".sentences")
+        assert FABRICATED in _text(sentences)
+        await pilot.pause(0.2)
+        assert not sentences.region  # collapsed: not on screen
+
+
+async def test_escape_stops_the_answer_and_keeps_what_was_written(tmp_path, make_fake):
+    long_answer = " ".join([f"{FABRICATED} [1]."] * 20)
     assistant = make_fake(long_answer, delay=0.02)
     app = _app(tmp_path, assistant)
     async with app.run_test(size=SIZE) as pilot:
         exchange = await ask(pilot, QUESTION, wait=False)
-        await wait_until(pilot, lambda: len(exchange.turn.answer.split()) > 5)
+        await wait_until(pilot, lambda: len(exchange.turn.draft.split()) > 5)
+        assert exchange.turn.draft in _text(exchange.query_one(".draft"))  # the draft streams
+        assert "Shrutilipi covers" not in exchange.query_one(Markdown).source  # under the quotes
         await pilot.press("escape")
-        assert app.current is None and exchange.turn.stopped
-        kept = exchange.turn.answer
+        turn = exchange.turn
+        assert app.current is None and turn.stopped
+        kept = turn.draft
         assert kept and len(kept) < len(long_answer)
-        assert "Stopped" in str(exchange.query_one(".notice").content)
+        assert turn.answer.startswith(compose.HEADER) and "Zorblax" not in turn.answer
+        assert "Stopped" in _text(exchange.query_one(".notice"))
+        assert _text(exchange.query_one(".draft")).startswith(
+            "stopped: the model's unchecked draft"
+        )
         await pilot.pause(0.3)
-        assert exchange.turn.answer == kept  # nothing more arrives after the stop
-        assistant.generator.answer = cited_answer
-        second = await ask(pilot, "what else does it show?")  # the model is free again
+        assert turn.draft == kept  # nothing more arrives after the stop
+        assert app.conversation.history() == []  # a stopped turn is not history
+        assistant.generator.answer = "A short answer."
+        second = await ask(pilot, QUESTION)  # the model is free again
         assert second.turn.answer and not second.turn.stopped
+        assert assistant.asked[-1] == (QUESTION, ())
+        prompt = " ".join(m["content"] for m in assistant.generator.prompts[-1])
+        assert "Zorblax" not in prompt
         assert ConversationStore(tmp_path).list()[0].turns[0].stopped
 
 
-async def test_followup_sends_the_conversation_as_history(tmp_path, make_fake, cited_answer):
+async def test_quitting_mid_answer_saves_it_as_stopped(tmp_path, make_fake):
+    long_answer = " ".join([f"{FABRICATED} [1]."] * 20)
+    app = _app(tmp_path, make_fake(long_answer, delay=0.02))
+    async with app.run_test(size=SIZE) as pilot:
+        exchange = await ask(pilot, QUESTION, wait=False)
+        await wait_until(pilot, lambda: len(exchange.turn.draft.split()) > 5)
+        await pilot.press("ctrl+q")
+    (saved,) = ConversationStore(tmp_path).list()
+    (turn,) = saved.turns
+    assert turn.stopped and not turn.error
+    assert len(turn.draft.split()) > 5 and long_answer.startswith(turn.draft)
+    assert turn.answer.startswith(compose.HEADER)
+    assert saved.history() == []
+
+
+async def test_followup_sends_the_checked_synthesis_as_history(tmp_path, make_fake, cited_answer):
     assistant = make_fake(cited_answer)
     app = _app(tmp_path, assistant)
     async with app.run_test(size=SIZE) as pilot:
         first = await ask(pilot, QUESTION)
-        await ask(pilot, "how many languages does it cover?")
+        followup = await ask(pilot, "how many languages does it cover?")
         (_, none), (question, history) = assistant.asked
         assert none == () and question == "how many languages does it cover?"
-        assert [(t.question, t.answer) for t in history] == [(QUESTION, first.turn.answer)]
+        assert [(t.question, t.answer) for t in history] == [(QUESTION, first.turn.synthesis)]
+        assert first.turn.synthesis and compose.HEADER not in first.turn.synthesis
+        assert not first.query_one(".query").display  # the query was the question itself
+        searched = f"searched for: {QUESTION} how many languages does it cover?"
+        assert _text(followup.query_one(".query")) == searched
+        assert followup.query_one(".query").display
 
 
-async def test_off_topic_question_shows_the_abstention(tmp_path, make_fake):
-    app = _app(tmp_path, make_fake("never said"))
+@pytest.mark.parametrize(
+    "question, closest",
+    [
+        ("boiling point of ethanol at sea level", False),  # off topic: no quotes at all
+        ("How does RetNet mine audio and text pairs?", True),  # near: the closest quotes
+    ],
+)
+async def test_declined_question_labels_its_papers_as_closest(
+    tmp_path, make_fake, cited_answer, question, closest
+):
+    assistant = make_fake(cited_answer)
+    app = _app(tmp_path, assistant)
     async with app.run_test(size=SIZE) as pilot:
-        exchange = await ask(pilot, "boiling point of ethanol at sea level")
-        assert exchange.turn.abstained
-        assert "Declined" in str(exchange.query_one(".notice").content)
+        exchange = await ask(pilot, question)
+        assert exchange.turn.abstained and not assistant.generator.prompts
+        assert "Declined" in _text(exchange.query_one(".notice"))
+        assert (compose.CLOSEST in exchange.query_one(Markdown).source) == closest
+        assert not exchange.query_one(".draft").display
+        title = app.query_one("#sources-title")
+        assert _text(title) == "Closest papers, not used" and title.has_class("closest")
+        assert panel(app).sources
+        await pilot.press("f2")
+        await wait_until(pilot, lambda: panel(app).selected == 1)
+        assert "closest to the question" in detail_text(app)
+        await ask(pilot, PAPER_TITLE)  # a new topic, found without the declined one
+        assert _text(title) == "Sources" and not title.has_class("closest")
 
 
 async def test_saved_chats_reopen_and_delete(tmp_path, make_fake, cited_answer):
@@ -115,8 +195,9 @@ async def test_saved_chats_reopen_and_delete(tmp_path, make_fake, cited_answer):
         await pilot.press("enter")
         await wait_until(pilot, lambda: len(app.query(Exchange)) == 1)
         reopened = app.query_one(Exchange)
-        assert reopened.turn.answer == first.turn.answer
+        assert reopened.turn == first.turn
         assert "(source:1)" in reopened.query_one(Markdown).source
+        assert reopened.query_one(Collapsible).collapsed  # the dropped sentence, still aside
         assert panel(app).sources[0].title.startswith(PAPER_TITLE)
         followup = await ask(pilot, "how many languages does it cover?")
         assert followup.turn.answer

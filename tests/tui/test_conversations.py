@@ -1,10 +1,14 @@
-"""Saved chats and the small text helpers of the chat widgets."""
+"""Saved chats and the small helpers of the chat widgets."""
 
 from __future__ import annotations
 
+import json
+from dataclasses import asdict
+
 from rag.tui.conversations import Conversation, ConversationStore, SourceRecord, TurnRecord
-from rag.tui.widgets import highlight, link_citations, source_number
-from rag.types import Answer, Citation, Timings, Turn
+from rag.tui.exchange import batched, link_citations, source_number
+from rag.tui.widgets import highlight
+from rag.types import Answer, Citation, Sources, Timings, Token, Turn
 
 
 def _source(n: int) -> SourceRecord:
@@ -15,7 +19,9 @@ def _source(n: int) -> SourceRecord:
 def test_save_list_load_delete(tmp_path):
     chats = ConversationStore(tmp_path / "chats")
     assert chats.list() == []
-    first = Conversation(turns=[TurnRecord("What is X?", "X is Y [1].", [_source(1)])])
+    answer = "What the papers say:\n- Paper 1 [1]: “Two words here.”\n\nIn short: X is Y [1]."
+    turns = [TurnRecord("What is X?", answer, [_source(1)], synthesis="X is Y [1].")]
+    first = Conversation(turns=turns)
     second = Conversation(turns=[TurnRecord("And Z?", "", stopped=True)])
     chats.save(first)
     chats.save(second)
@@ -24,19 +30,52 @@ def test_save_list_load_delete(tmp_path):
     assert {c.id for c in listed} == {first.id, second.id}  # the broken file is skipped
     loaded = chats.load(first.id)
     assert loaded.turns == first.turns and loaded.title == "What is X?"
-    assert loaded.history() == [Turn("What is X?", "X is Y [1].")]
+    assert loaded.history() == [Turn("What is X?", "X is Y [1].")]  # the checked words only
     chats.delete(first.id)
     assert [c.id for c in chats.list()] == [second.id]
     assert not chats.exists(first.id)
 
 
+def test_history_leaves_out_stopped_and_failed_turns():
+    chat = Conversation(
+        turns=[
+            TurnRecord("a?", "findings", synthesis="A."),
+            TurnRecord("b?", "findings", stopped=True, draft="B, unchecked"),
+            TurnRecord("c?", "findings", error="the model crashed"),
+            TurnRecord("d?", "findings"),  # answered by the quotes alone
+        ]
+    )
+    assert chat.history() == [Turn("a?", "A."), Turn("d?", "")]
+
+
+def test_a_chat_saved_before_the_synthesis_field_still_loads(tmp_path):
+    old = {"id": "old", "created": "2026-01-01T10:00:00", "turns": [
+        {"question": "What is X?", "answer": "X is Y [1].", "sources": [asdict(_source(1))],
+         "abstained": False, "stopped": False, "error": "", "notices": [], "unsupported": []},
+    ]}  # fmt: skip
+    (tmp_path / "old.json").write_text(json.dumps(old))
+    (turn,) = ConversationStore(tmp_path).load("old").turns
+    assert turn.answer == "X is Y [1]." and turn.synthesis == turn.query == turn.draft == ""
+
+
 def test_final_answer_sets_the_quotes_the_panel_highlights():
-    turn = TurnRecord("q", "draft", [_source(1), _source(2)])
+    turn = TurnRecord("q", sources=[_source(1), _source(2)], draft="unchecked words")
     citation = Citation(1, "p1", "Paper 1", "s.txt", "Mar 17", "c", "Two words here.", 0.9)
-    turn.finish(Answer("q", "Final [1].", (citation,), (), False, "m", Timings()))
-    assert turn.answer == "Final [1]."
+    answer = Answer(
+        "q", "Quotes.\n\nIn short: Final [1].", (citation,), (), False, "m", Timings(),
+        unsupported=("Made up.",), query="q", synthesis="Final [1].",
+    )  # fmt: skip
+    turn.finish(answer)
+    assert turn.answer == answer.text and turn.synthesis == "Final [1]."
+    assert turn.unsupported == ["Made up."] and turn.draft == ""  # the answer replaces it
     assert turn.sources[0].highlights == ["Two words here."]
     assert turn.sources[1].highlights == ["One."]  # not cited: its evidence sentences
+
+
+def test_tokens_reach_the_screen_in_batches():
+    events = [Token("a"), Token(" b"), Token(" c"), Sources("q", ())]
+    assert list(batched(events, 60.0)) == [Token("a"), Token(" b c"), Sources("q", ())]
+    assert list(batched(events, 0.0)) == events
 
 
 def test_citation_links_and_highlights():

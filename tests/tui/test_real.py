@@ -7,8 +7,10 @@ import time
 import pytest
 from textual.widgets import Markdown
 
+from rag import compose
 from rag.tui.app import ChatApp
-from rag.tui.widgets import ChatsScreen, Exchange
+from rag.tui.exchange import Exchange
+from rag.tui.widgets import ChatsScreen
 from tests.tui.helpers import ask, detail_text, panel, wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.anyio]
@@ -33,6 +35,7 @@ async def test_answer_sources_followup_and_reopen(app):
         await wait_until(pilot, lambda: app.assistant is not None, SLOW)
         first = await ask(pilot, QUESTION, SLOW)
         assert first.turn.answer and not first.turn.stopped and not first.turn.error
+        assert first.turn.answer.startswith(compose.HEADER)  # the quotes come first
         assert panel(app).sources[0].title.startswith(PAPER)
         await pilot.press("f2")
         await wait_until(pilot, lambda: panel(app).selected == 1)
@@ -72,7 +75,8 @@ async def test_stop_a_running_answer_then_ask_again(app, assistant, monkeypatch)
         await wait_until(pilot, lambda: stopped.turn.sources, SLOW)  # the model is reading
         await pilot.press("escape")
         assert stopped.turn.stopped and app.current is None
-        kept = stopped.turn.answer
+        kept = (stopped.turn.answer, stopped.turn.draft)
         again = await ask(pilot, "What is Shrutilipi?", SLOW)  # waits for the model to free up
         assert again.turn.answer and not again.turn.stopped
-        assert stopped.turn.answer == kept  # the stopped answer got nothing more
+        assert (stopped.turn.answer, stopped.turn.draft) == kept  # it got nothing more
+        assert [t.question for t in app.conversation.history()] == ["What is Shrutilipi?"]

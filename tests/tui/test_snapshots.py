@@ -6,17 +6,24 @@ Update after a deliberate UI change: pytest tests/tui/test_snapshots.py --snapsh
 from __future__ import annotations
 
 import json
+import threading
 
-from textual.widgets import Markdown
+from textual.widgets import Input, Markdown
 
 from rag.errors import StoreError
 from rag.tui.app import ChatApp
 from rag.tui.conversations import Conversation, ConversationStore, TurnRecord
-from rag.tui.widgets import Exchange
-from tests.tui.conftest import FAKE_SETTINGS, QUESTION
+from rag.tui.exchange import Exchange
+from tests.tui.conftest import FABRICATED, FAKE_SETTINGS, QUESTION
 from tests.tui.helpers import ask, panel, wait_until
 
 SIZE = (120, 36)
+DRAFTED = 8  # words of the model's draft on screen while it is paused
+
+
+def steady_cursor(app: ChatApp) -> None:
+    """The question box's cursor blinks in time with the answer: keep it still."""
+    app.query_one(Input).cursor_blink = False
 
 
 def test_answer_with_an_open_source(snap_compare, tmp_path, make_fake, cited_answer):
@@ -24,10 +31,27 @@ def test_answer_with_an_open_source(snap_compare, tmp_path, make_fake, cited_ans
     app = ChatApp(FAKE_SETTINGS, make_assistant=lambda s: assistant, data_dir=tmp_path)
 
     async def run_before(pilot) -> None:
+        steady_cursor(app)
         exchange = await ask(pilot, QUESTION)
         markdown = exchange.query_one(Markdown)
         markdown.post_message(Markdown.LinkClicked(markdown, "source:1"))
         await wait_until(pilot, lambda: panel(app).selected == 1)
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_findings_while_the_model_drafts(snap_compare, request, tmp_path, make_fake, cited_answer):
+    gate = threading.Event()
+    request.addfinalizer(gate.set)  # lets the model finish once the screen is taken
+    answer = f"{FABRICATED} [1]. {cited_answer}"
+    assistant = make_fake(answer, delay=0.15, gate=gate, gate_after=DRAFTED, fixed=True)
+    app = ChatApp(FAKE_SETTINGS, make_assistant=lambda s: assistant, data_dir=tmp_path)
+
+    async def run_before(pilot) -> None:
+        steady_cursor(app)
+        exchange = await ask(pilot, QUESTION, wait=False)
+        await wait_until(pilot, lambda: len(exchange.turn.draft.split()) == DRAFTED)
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)

@@ -51,6 +51,8 @@ sleep 1
 screen >"$OUT"
 cat "$OUT"
 grep -Eq "^.*\[1\] " "$OUT" || { echo "FAIL: no sources listed" >&2; exit 1; }
+# The end of every answer: the checked summary, the line saying there is none, or a decline.
+grep -Eq "In short:|The model's summary|Declined:" "$OUT" || { echo "FAIL: no checked answer" >&2; exit 1; }
 ls "$DATA"/rag/conversations/*.json >/dev/null || { echo "FAIL: chat not saved" >&2; exit 1; }
 tmux send-keys -t "$SESSION" C-q
 echo "OK: answer and sources shown in $((SECONDS - start)) s; screen saved in $OUT"

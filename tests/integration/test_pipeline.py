@@ -56,9 +56,10 @@ def test_ask_end_to_end_with_the_real_model(assistant):
     for c in answer.citations:
         assert c.quote in papers[c.paper_id].abstract
     by_n = {e.n: e.hit.paper for e in sources.evidence}
+    threshold = assistant.settings.support_threshold
     for sentence in split_sentences(answer.synthesis):  # every kept model sentence passes
         for n in markers(sentence):
-            assert support(strip_markers(sentence), by_n[n], 0.75).passed, sentence
+            assert support(strip_markers(sentence), by_n[n], threshold).passed, sentence
     assert answer.timings.ttft_s > 0 and answer.timings.completion_tokens > 0
 
 

@@ -167,6 +167,7 @@ class Assistant:
             unsupported=checked.unsupported, notices=tuple(notices), synthesis=checked.text,
         )  # fmt: skip
 
+
 def build_assistant(
     settings: Settings, store: Store | None = None, embedder: Embedder | None = None
 ) -> Assistant:

@@ -39,4 +39,5 @@ bench: ingest
 	$(BIN)/python bench/bench.py
 
 eval: ingest
-	$(BIN)/rag eval bench/dev_questions.jsonl --out bench/out/latest
+	$(BIN)/rag eval bench/hard_questions.jsonl --out bench/out/latest-hard
+	$(BIN)/rag eval bench/dev_questions.jsonl --out bench/out/latest-dev

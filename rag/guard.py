@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from rag.config import Settings
-from rag.text import FUNCTION_WORDS, names, squash, stems, tokenize
+from rag.text import FUNCTION_WORDS, names, squash, stems, tokenize, words
 from rag.types import Evidence
 
 # Question words that ask for a kind of answer rather than name a topic ("which method",
@@ -37,9 +37,8 @@ class Decline:
 
 def key_terms(question: str) -> list[str]:
     """The question's words that name its topic (not stopwords, not asking words)."""
-    words = re.findall(r"[^\W_]+", question.lower())
     skip = FUNCTION_WORDS | ASKING_WORDS
-    return list(dict.fromkeys(w for w in words if w not in skip and len(w) > 1))
+    return list(dict.fromkeys(w for w in words(question) if w not in skip and len(w) > 1))
 
 
 def coverage(question: str, evidence: Sequence[Evidence]) -> tuple[float, list[str]]:
@@ -48,8 +47,9 @@ def coverage(question: str, evidence: Sequence[Evidence]) -> tuple[float, list[s
     terms = key_terms(question)
     if not terms or not evidence:
         return 1.0, []
+    term_stems = {t: stems(t) for t in terms}
     papers = [stems(f"{e.hit.paper.title} {e.hit.paper.abstract}") for e in evidence]
-    found = [[t for t in terms if stems(t) <= p] for p in papers]
+    found = [[t for t in terms if term_stems[t] <= p] for p in papers]
     best = max(found, key=len)
     return len(best) / len(terms), [t for t in terms if t not in best]
 

@@ -59,9 +59,14 @@ def _opens_sentence(text: str, start: int) -> bool:
     return i < 0 or text[i] in _OPENERS or text[i] == "\n"
 
 
+def words(text: str) -> list[str]:
+    """Lower-cased words (letters and digits of any script), in order."""
+    return _TOKEN.findall(text.lower())
+
+
 def tokenize(text: str) -> list[str]:
     """Lower-cased words without stopwords: the keyword index's terms."""
-    return [t for t in _TOKEN.findall(text.lower()) if t not in STOPWORDS]
+    return [t for t in words(text) if t not in STOPWORDS]
 
 
 @lru_cache(maxsize=1)

@@ -20,6 +20,7 @@ from rag.progress import console_progress
 from rag.types import Answer, Hit, Sources, Token
 
 EXIT_INTERRUPTED = 130
+EXIT_PARTIAL = 5  # ingest stored what it could read and skipped the rest (listed)
 
 
 class RagGroup(click.Group):
@@ -80,28 +81,74 @@ def main() -> None:
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--prune", is_flag=True, help="Remove papers whose source files are gone.")
+@click.option("--repair", is_flag=True, help="Rebuild a damaged store from the papers it holds.")
 @settings_options
-def ingest(settings: Settings, paths: tuple[str, ...], prune: bool) -> None:
+def ingest(settings: Settings, paths: tuple[str, ...], prune: bool, repair: bool) -> None:
     """Parse, chunk, embed and store PATHS (default: seeds/). Re-runs embed only what changed."""
+    from rag import ingest as ingesting
+    from rag import repair as repairing
+    from rag.corpus import read_corpus
     from rag.embed import SentenceTransformerEmbedder
-    from rag.ingest import ingest as run_ingest
-    from rag.store import Store
+    from rag.store import Store, one_writer
 
+    if repair and (paths or prune or settings.chroma_url):
+        raise click.UsageError("--repair rebuilds a local store on its own: drop the other input")
     embedder = SentenceTransformerEmbedder(settings.embedder or None)
-    store = Store(settings, create=True, embedder_name=embedder.name)
-    show = console_progress("chunk")
-    report = run_ingest(
-        paths or [str(PROJECT_DIR / "seeds")],
-        store,
-        embedder,
-        prune=prune,
-        progress=lambda p, tp, c, tc: show(c, tc, f"embedding papers {p}/{tp}"),
-    )
+    embedder.load()  # before anything is created: a bad embedder leaves no store behind
+    waiting = functools.partial(click.echo, err=True)
+    with one_writer(settings, waiting):
+        skipped: tuple[str, ...] = ()
+        if repair:
+            papers = repairing.recover_papers(settings)
+            aside = repairing.set_aside(settings)
+            click.echo(f"moved the damaged store to {aside}; rebuilding {len(papers)} papers")
+        else:
+            reading = read_corpus(paths or [str(PROJECT_DIR / "seeds")])
+            papers, skipped = list(reading.papers), reading.skipped
+            _refuse_damaged(settings)
+        store = Store(settings, create=True, embedder_name=embedder.name)
+        show = console_progress("chunk")
+        report = ingesting.ingest_papers(
+            papers,
+            store,
+            embedder,
+            prune=prune,
+            progress=lambda p, tp, c, tc: show(c, tc, f"embedding papers {p}/{tp}"),
+        )
     click.echo(
         f"{report.papers} papers, {report.chunks} chunks: {report.added} embedded, "
         f"{report.removed} removed, {report.refreshed} refreshed, "
         f"{report.pruned_papers} papers pruned in {report.seconds:.1f} s -> {store.where}"
     )
+    for problem in skipped:
+        click.echo(f"Skipped: {problem}", err=True)
+    if skipped:
+        click.echo(f"{len(skipped)} part(s) of the input skipped; the rest is stored.", err=True)
+        sys.exit(EXIT_PARTIAL)
+
+
+@main.command()
+@settings_options
+def check(settings: Settings) -> None:
+    """Check that the store opens and answers queries; say how to repair it if not."""
+    from rag.store import Store
+
+    _refuse_damaged(settings)  # first: a damaged store can crash the process opening it
+    store = Store(settings)
+    click.echo(f"{len(store.papers())} papers, {store.count()} chunks: the store at "
+               f"{store.where} is consistent")  # fmt: skip
+
+
+def _refuse_damaged(settings: Settings) -> None:
+    """Probe an existing local store in a child process; a damaged one is an error."""
+    from rag.errors import StoreError
+    from rag.repair import probe
+
+    if settings.chroma_url or not (Path(settings.store_path) / "chroma.sqlite3").exists():
+        return
+    if damage := probe(settings):
+        raise StoreError(f"the store at {settings.store_path} is damaged ({damage}): "
+                         "run `rag ingest --repair`")  # fmt: skip
 
 
 @main.command()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -18,6 +19,10 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 REWRITES = ("heuristic", "model")
 # The system prompt and a question take ~150 tokens; below this no source would fit.
 MIN_PROMPT_TOKENS = 512
+
+
+# Chroma's rule for collection names (its InvalidArgumentError message, chromadb 1.5.9).
+COLLECTION_RE = re.compile(r"[a-zA-Z0-9](?:[a-zA-Z0-9._-]{1,510})[a-zA-Z0-9]")
 
 
 def _doc(text: str, default: Any) -> Any:
@@ -94,6 +99,11 @@ class Settings:
         for name in ("k", "candidates", "sentences_per_source", "max_tokens"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"setting {name!r} must be at least 1")
+        if not COLLECTION_RE.fullmatch(self.collection):
+            raise ConfigError(
+                f"collection name {self.collection!r} is not valid: use 3-512 letters, digits, "
+                "'.', '_' or '-', starting and ending with a letter or digit"
+            )
         if self.n_ctx - self.max_tokens < MIN_PROMPT_TOKENS:
             raise ConfigError(
                 f"n_ctx {self.n_ctx} leaves under {MIN_PROMPT_TOKENS} prompt tokens after "

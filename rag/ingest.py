@@ -46,10 +46,21 @@ def ingest(
     prune: bool = False,
     progress: Progress | None = None,
 ) -> IngestReport:
+    """Bring the store in line with the papers in these files and folders."""
+    return ingest_papers(read_papers(paths), store, embedder, prune, progress)
+
+
+def ingest_papers(
+    new_papers: list[Paper],
+    store: Store,
+    embedder: Embedder,
+    prune: bool = False,
+    progress: Progress | None = None,
+) -> IngestReport:
     start = time.perf_counter()
     stored = store.chunk_index()
     known = {pid: parse_listings(listings) for pid, listings in stored.values()}
-    papers = {p.id: _merge_listings(p, known.get(p.id), prune) for p in read_papers(paths)}
+    papers = {p.id: _merge_listings(p, known.get(p.id), prune) for p in new_papers}
     chunks = [c for p in papers.values() for c in chunk_paper(p)]
     wanted = {c.id for c in chunks}
 

@@ -7,13 +7,15 @@ Local (PersistentClient at a path) by default; a Chroma server (`chroma run`) wh
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 
 from rag.config import Settings
-from rag.errors import StoreError
+from rag.errors import StoreError, failures
+from rag.lock import StoreLock, ingest_lock
 from rag.types import Chunk, Listing, Paper
 
 
@@ -25,7 +27,7 @@ class StoredChunk:
     distance: float = 0.0
 
 
-def _client(settings: Settings, create: bool):
+def _client(settings: Settings):
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
@@ -44,36 +46,119 @@ def _client(settings: Settings, create: bool):
                 f"cannot reach the Chroma server at {settings.chroma_url} ({exc}); "
                 "start it with `chroma run --path DIR` or unset RAG_CHROMA_URL"
             ) from None
+    return chromadb.PersistentClient(path=settings.store_path, settings=chroma_settings)
+
+
+def _local_folder(settings: Settings, create: bool) -> Path:
+    """The local store folder, checked before Chroma sees it (Chroma's errors are tracebacks)."""
     path = Path(settings.store_path)
-    if not create and not path.exists():
-        raise StoreError(f"no store at {path}: run `rag ingest` first")
-    return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+    if path.exists() and not path.is_dir():
+        raise StoreError(f"the store path {path} is a file, not a folder: give --store a folder")
+    if not path.exists():
+        if not create:
+            raise StoreError(f"no store at {path}: run `rag ingest` first")
+        try:
+            path.mkdir(parents=True)
+        except OSError as exc:
+            raise StoreError(f"cannot create the store folder {path} ({exc.strerror}): "
+                             "give --store a folder you can write") from None  # fmt: skip
+    return path
+
+
+@contextmanager
+def one_writer(settings: Settings, waiting: Callable[[str], None]) -> Iterator[None]:
+    """Hold for a whole ingest: one writer per local store (a Chroma server orders its own)."""
+    if settings.chroma_url:
+        yield
+        return
+    folder = _local_folder(settings, create=True)
+    with ExitStack() as stack:
+        with failures(str(folder)):
+            stack.enter_context(ingest_lock(folder, waiting))
+        yield
 
 
 class Store:
-    """Chunks keyed by content hash; each chunk's metadata carries its paper."""
+    """Chunks keyed by content hash; each chunk's metadata carries its paper.
+
+    Every read and write goes through `_reading`/`_writing`: on a local store they take
+    the store lock (rag/lock.py) and turn Chroma's failures into one-line StoreErrors.
+    """
 
     def __init__(self, settings: Settings, create: bool = False, embedder_name: str = "") -> None:
-        client = _client(settings, create)
+        self.settings, self._create = settings, create
         self.where = settings.chroma_url or settings.store_path
-        if create:
-            self._col = client.get_or_create_collection(
-                settings.collection,
-                embedding_function=None,
-                metadata={"hnsw:space": "cosine", "embedder": embedder_name},
-            )
-        else:
-            from chromadb.errors import NotFoundError
-
-            try:
-                self._col = client.get_collection(settings.collection, embedding_function=None)
-            except NotFoundError:
-                raise StoreError(
-                    f"no collection {settings.collection!r} in {self.where}: run `rag ingest` first"
-                ) from None
+        self.folder = None if settings.chroma_url else _local_folder(settings, create)
+        self._lock = StoreLock(self.folder) if self.folder else None
+        self._stamp = embedder_name  # the embedder a new collection is stamped with
+        self._client = self._col = None
+        self._generation = -1
+        with self._reading():
+            pass
         self.embedder_name = (self._col.metadata or {}).get("embedder", "")
         if embedder_name:
             self.check_embedder(embedder_name)
+
+    def _open(self) -> None:
+        """(Re)open the client: a fresh one sees what other processes wrote."""
+        if self._client is not None and self.folder:
+            self._client.close()
+        with failures(self.where):
+            self._client = _client(self.settings)
+            self._col = self._collection(self._client)
+
+    def _collection(self, client):
+        from chromadb.errors import NotFoundError
+
+        name = self.settings.collection
+        if self._create:
+            return client.get_or_create_collection(
+                name,
+                embedding_function=None,
+                metadata={"hnsw:space": "cosine", "embedder": self._stamp},
+            )
+        try:
+            return client.get_collection(name, embedding_function=None)
+        except NotFoundError:
+            raise StoreError(
+                f"no collection {name!r} in {self.where}: run `rag ingest` first"
+            ) from None
+
+    @contextmanager
+    def _reading(self) -> Iterator[None]:
+        if self._lock is None:
+            if self._col is None:
+                self._open()
+            with failures(self.where):
+                yield
+            return
+        with self._lock.reading() as generation:
+            self._catch_up(generation)
+            with failures(self.where):
+                yield
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        if self._lock is None:
+            with failures(self.where):
+                yield
+            return
+        with self._lock.writing() as generation:
+            self._catch_up(generation)
+            with failures(self.where):
+                yield
+        self._generation += 1  # our own write: no need to reopen for it
+
+    def _catch_up(self, generation: int) -> None:
+        if generation != self._generation:
+            self._open()
+            self._generation = generation
+
+    def close(self) -> None:
+        if self._lock:
+            self._lock.close()
+        if self._client is not None and self.folder:
+            self._client.close()
 
     def check_embedder(self, name: str) -> None:
         """Vectors from two embedders cannot be compared: refuse to mix them."""
@@ -83,34 +168,53 @@ class Store:
                 f"not {name!r}: use the same RAG_EMBEDDER or ingest into a new --store"
             )
 
+    def generation(self) -> int:
+        """How many write batches the local store has seen (0 for a server): readers
+        compare it to know when what they loaded is stale."""
+        if self._lock is None:
+            return 0
+        with self._lock.reading() as generation:
+            return generation
+
+    def dimension(self) -> int:
+        """Length of the stored vectors (0 when empty)."""
+        with self._reading():
+            got = self._col.get(limit=1, include=["embeddings"])
+        return len(got["embeddings"][0]) if len(got["embeddings"]) else 0
+
     def count(self) -> int:
-        return self._col.count()
+        with self._reading():
+            return self._col.count()
 
     def add(
         self, chunks: list[Chunk], papers: dict[str, Paper], vectors: list[list[float]]
     ) -> None:
-        self._col.upsert(
-            ids=[c.id for c in chunks],
-            embeddings=vectors,
-            documents=[c.text for c in chunks],
-            metadatas=[_metadata(c, papers[c.paper_id]) for c in chunks],
-        )
+        with self._writing():
+            self._col.upsert(
+                ids=[c.id for c in chunks],
+                embeddings=vectors,
+                documents=[c.text for c in chunks],
+                metadatas=[_metadata(c, papers[c.paper_id]) for c in chunks],
+            )
 
     def update_metadata(self, chunks: list[Chunk], papers: dict[str, Paper]) -> None:
         """Refresh paper metadata (new listings) without re-embedding."""
         for batch in _batches(chunks):
-            self._col.update(
-                ids=[c.id for c in batch],
-                metadatas=[_metadata(c, papers[c.paper_id]) for c in batch],
-            )
+            with self._writing():
+                self._col.update(
+                    ids=[c.id for c in batch],
+                    metadatas=[_metadata(c, papers[c.paper_id]) for c in batch],
+                )
 
     def delete(self, ids: Iterable[str]) -> None:
         for batch in _batches(list(ids)):
-            self._col.delete(ids=batch)
+            with self._writing():
+                self._col.delete(ids=batch)
 
     def papers(self) -> dict[str, tuple[Paper, str]]:
         """Every paper, rebuilt from its abstract chunk, with that chunk's id."""
-        got = self._col.get(where={"kind": "abstract"}, include=["documents", "metadatas"])
+        with self._reading():
+            got = self._col.get(where={"kind": "abstract"}, include=["documents", "metadatas"])
         return {
             m["paper_id"]: (_paper(m, doc), cid)
             for cid, doc, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
@@ -118,7 +222,8 @@ class Store:
 
     def chunk_index(self) -> dict[str, tuple[str, str]]:
         """chunk id -> (paper id, stored listings): what ingest compares against."""
-        got = self._col.get(include=["metadatas"])
+        with self._reading():
+            got = self._col.get(include=["metadatas"])
         return {
             cid: (m["paper_id"], m.get("listings", ""))
             for cid, m in zip(got["ids"], got["metadatas"], strict=True)
@@ -126,10 +231,11 @@ class Store:
 
     def sentences(self, paper_ids: list[str]) -> dict[str, list[tuple[str, list[float]]]]:
         """Each paper's sentences with their stored vectors, in abstract order."""
-        got = self._col.get(
-            where={"$and": [{"kind": "sentence"}, {"paper_id": {"$in": paper_ids}}]},
-            include=["documents", "metadatas", "embeddings"],
-        )
+        with self._reading():
+            got = self._col.get(
+                where={"$and": [{"kind": "sentence"}, {"paper_id": {"$in": paper_ids}}]},
+                include=["documents", "metadatas", "embeddings"],
+            )
         rows = sorted(
             zip(got["metadatas"], got["documents"], got["embeddings"], strict=True),
             key=lambda r: (r[0]["paper_id"], r[0]["position"]),
@@ -141,15 +247,16 @@ class Store:
 
     def query(self, vector: list[float], n: int, kind: str) -> list[StoredChunk]:
         """Nearest chunks of one kind, with cosine distance."""
-        n = min(n, self.count())
-        if n == 0:
-            return []
-        got = self._col.query(
-            query_embeddings=[vector],
-            n_results=n,
-            where={"kind": kind},
-            include=["documents", "metadatas", "distances"],
-        )
+        with self._reading():
+            n = min(n, self._col.count())
+            if n == 0:
+                return []
+            got = self._col.query(
+                query_embeddings=[vector],
+                n_results=n,
+                where={"kind": kind},
+                include=["documents", "metadatas", "distances"],
+            )
         return [
             StoredChunk(cid, m["paper_id"], doc, dist)
             for cid, doc, m, dist in zip(

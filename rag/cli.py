@@ -158,9 +158,13 @@ def _refuse_damaged(settings: Settings) -> None:
 def search(settings: Settings, query: str, as_json: bool) -> None:
     """Show the ranked papers for QUERY without the model ('-': one query per stdin line)."""
     from rag.assistant import build_assistant
+    from rag.text import clean
 
+    lines = list(sys.stdin) if query == "-" else [query]
+    queries = [clean(q).strip() for q in lines if q.strip()]
+    if not queries or not all(queries):
+        raise click.UsageError("the query is empty: give the words to search for")
     assistant = build_assistant(settings)
-    queries = [q.strip() for q in sys.stdin if q.strip()] if query == "-" else [query]
     for q in queries:
         hits = assistant.search(q)
         if as_json or query == "-":

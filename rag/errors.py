@@ -38,7 +38,7 @@ class ModelError(RagError):
 # Seen with chromadb 1.5.9 in tests/integration/test_store.py.
 READ_ONLY = ("readonly database", "read-only file system", "permission denied")
 DISK_FULL = ("disk is full", "no space left", "file too large", "disk i/o error")
-DAMAGED = ("error finding id", "error executing plan", "error loading hnsw", "segment")
+DAMAGED = ("error finding id", "error executing plan", "error loading hnsw")
 SERVER_GONE = ("connect", "connection", "timed out", "server disconnected")
 
 

@@ -52,6 +52,13 @@ def _client(settings: Settings):
 def _local_folder(settings: Settings, create: bool) -> Path:
     """The local store folder, checked before Chroma sees it (Chroma's errors are tracebacks)."""
     path = Path(settings.store_path)
+    try:
+        path.exists()
+    except PermissionError:
+        raise StoreError(
+            f"no permission to open the store folder {path}: "
+            "ask its owner for access, or give --store another folder"
+        ) from None
     if path.exists() and not path.is_dir():
         raise StoreError(f"the store path {path} is a file, not a folder: give --store a folder")
     if not path.exists():

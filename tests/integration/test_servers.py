@@ -34,16 +34,7 @@ def _free_port() -> int:
 def _serve(command: list[str], ready_url: str) -> Iterator[None]:
     proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        while True:
-            try:
-                with urllib.request.urlopen(ready_url, timeout=2):
-                    break
-            except OSError:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    pytest.fail(f"server did not start: {' '.join(command)}")
-                time.sleep(0.5)
-        yield
+        yield from _serve_started(proc, ready_url)
     finally:
         proc.terminate()
         proc.wait(timeout=10)
@@ -96,3 +87,41 @@ def test_answer_from_an_openai_compatible_model_server(
     assert isinstance(answer, Answer) and answer.model == llm_url
     assert answer.text and answer.timings.completion_tokens > 0
     assert {c.paper_id for c in answer.citations} <= {h.paper.id for h in answer.hits}
+
+
+def test_a_server_gone_mid_ingest_is_one_line(tmp_path):
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    server = subprocess.Popen(
+        [str(BIN / "chroma"), "run", "--path", str(tmp_path), "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    for _ in _serve_started(server, f"{url}/api/v2/heartbeat"):
+        ingest_run = subprocess.Popen(
+            [sys.executable, "-c", "from rag.cli import main; main()", "ingest", str(SEED_FILE),
+             "--chroma-url", url],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        progress = [ingest_run.stderr.readline() for _ in range(2)]  # one batch is written
+        server.kill()
+        server.wait()
+        _, err = ingest_run.communicate(timeout=300)
+    assert all(line.startswith("embedding papers") for line in progress), progress
+    assert ingest_run.returncode == 3, err
+    assert err.strip().splitlines()[-1].startswith(f"Error: lost the Chroma server at {url}")
+
+
+def _serve_started(proc: subprocess.Popen, ready_url: str) -> Iterator[None]:
+    """Wait for a server started by the caller, who also stops it."""
+    deadline = time.monotonic() + STARTUP_TIMEOUT_S
+    while True:
+        try:
+            with urllib.request.urlopen(ready_url, timeout=2):
+                break
+        except OSError:
+            if time.monotonic() > deadline or proc.poll() is not None:
+                proc.kill()
+                pytest.fail(f"server did not start: {ready_url}")
+            time.sleep(0.5)
+    yield

@@ -17,12 +17,14 @@ from rag.cite import NOTHING, check_citations, citations
 from rag.config import Settings
 from rag.embed import Embedder, SentenceTransformerEmbedder
 from rag.errors import ConfigError, StoreError
+from rag.filters import with_question
 from rag.generate import Generator, LlamaGenerator, ServerGenerator, find_model
 from rag.prompts import Prompts, build_messages, load_prompts
 from rag.retrieve import Retriever
 from rag.store import Store
 from rag.text import clean, names, squash
 from rag.types import Answer, Event, Hit, Sources, Timings, Token, Turn
+from rag.untrusted import neutralise
 
 # Turns the model sees when rewriting a follow-up: the topic is almost always the last one.
 REWRITE_TURNS = 2
@@ -38,6 +40,12 @@ _PRONOUN = re.compile(
     r"had|can|could|would|will|needs?|gets?|uses?|takes?|requires?|costs?)\b|\s*\?))\b",
     re.IGNORECASE,
 )
+
+
+def cleaned(history: Sequence[Turn]) -> list[Turn]:
+    """Earlier turns as the pipeline reads them: questions cleaned as a new one is (a saved
+    chat keeps what was typed); the answers, checked text already, are kept as written."""
+    return [Turn(clean(t.question), t.answer) for t in history]
 
 
 def new_names(question: str, previous: str) -> list[str]:
@@ -57,8 +65,9 @@ class Assistant:
     ) -> None:
         self.settings, self.embedder = settings, embedder
         self.generator, self.prompts = generator, prompts
+        self.filters = settings.filters()
         self.retriever = Retriever(store, embedder, settings.candidates, settings.bm25_weight)
-        if not self.retriever.papers:
+        if not self.retriever.paper_count:
             raise StoreError(f"the store at {store.where} is empty: run `rag ingest`")
 
     def warm_up(self, report: Callable[[str], None] = lambda step: None) -> None:
@@ -71,16 +80,24 @@ class Assistant:
 
     @property
     def paper_count(self) -> int:
-        return len(self.retriever.papers)
+        return self.retriever.paper_count
 
     def search(self, query: str, k: int | None = None) -> list[Hit]:
-        return self.retriever.search(query, k or self.settings.k)
+        """Ranked papers for a query, cleaned as a question is; none for an empty one."""
+        query = clean(query)
+        if not query:
+            return []
+        filters, query = with_question(self.filters, query)
+        return self.retriever.search(query, k or self.settings.k, filters.where())
 
     def standalone_query(self, question: str, history: Sequence[Turn]) -> str:
         """The query retrieval runs for a question asked after `history`: the previous
         question is kept when this one points back at it ("the paper", "it"), not when it
         names something new, else only when it finds nothing strong alone. So a new topic
         is not dragged back to the old one."""
+        return self._standalone(clean(question), cleaned(history))
+
+    def _standalone(self, question: str, history: Sequence[Turn]) -> str:
         if not history:
             return question
         if self.settings.rewrite == "model":
@@ -94,27 +111,30 @@ class Assistant:
             return question
         if pronoun and not named:  # "how many languages does it cover?"
             return combined
-        alone = self.retriever.search(question, 1)  # neither, or both: let retrieval decide
+        alone = self.retriever.search(question, 1, self.filters.where())  # let retrieval decide
         strong = alone and alone[0].dense >= self.settings.standalone_dense
         return question if strong else combined
 
     def _model_rewrite(self, question: str, history: Sequence[Turn]) -> str:
         conversation = "\n".join(
-            f"User: {t.question}\nAssistant: {t.answer}" for t in history[-REWRITE_TURNS:]
+            f"User: {neutralise(t.question)}\nAssistant: {neutralise(t.answer)}"
+            for t in history[-REWRITE_TURNS:]
         )
-        prompt = self.prompts.rewrite.format(conversation=conversation, question=question)
+        prompt = self.prompts.rewrite.format(
+            conversation=conversation, question=neutralise(question)
+        )
         rewritten = "".join(self.generator.stream([{"role": "user", "content": prompt}]))
         rewritten = rewritten.strip().splitlines()[0].strip(' "') if rewritten.strip() else ""
         return rewritten or f"{history[-1].question} {question}"
 
     def ask(self, question: str, history: Sequence[Turn] = ()) -> Iterator[Event]:
-        question = clean(question).strip()
+        question, history = clean(question), cleaned(history)
         if not question:
             raise ConfigError('the question is empty: ask something, e.g. rag ask "..."')
         start = time.perf_counter()
-        query = self.standalone_query(question, history)
+        filters, query = with_question(self.filters, self._standalone(question, history))
         vector = self.embedder.encode([query])[0]
-        hits = self.retriever.search_vector(query, vector, self.settings.k)
+        hits = self.retriever.search_vector(query, vector, self.settings.k, filters.where())
         evidence = self.retriever.evidence(vector, hits, self.settings.sentences_per_source)
         decline = guard.check(query, evidence, self.retriever.in_corpus, self.settings)
         found = compose.findings(evidence, self.settings.abstain_threshold)
@@ -126,7 +146,7 @@ class Assistant:
         def answer(text: str, timings: Timings, **kw) -> Answer:
             return Answer(
                 question=question, text=text, hits=tuple(hits), model=self.generator.name,
-                query=query, timings=timings, findings=found, **kw,
+                query=query, timings=timings, findings=found, filters=filters.as_dict(), **kw,
             )  # fmt: skip
 
         if decline:

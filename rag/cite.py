@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from rag.chunking import split_sentences
 from rag.text import POLARITY, measures, mentions, names, numbers, restates_title, stems
 from rag.types import Citation, Evidence, Finding, Paper
+from rag.untrusted import addresses_assistant
 
 # [1], [1, 2], [1-3], [ 2 ], [Source 4]: every way a small model writes a source marker.
 CITE_RE = re.compile(
@@ -72,9 +73,8 @@ def support(claim: str, paper: Paper, threshold: float) -> Support:
     """The strict rule. One sentence of the paper (read with its title) must hold the
     claim's numbers, every word that turns it around ("not", "only", "first"), and at
     least `threshold` of its content words; every name must occur in the paper."""
-    candidates = [f"{paper.title} {s}" for s in split_sentences(paper.abstract)] or [
-        paper.title
-    ]
+    sentences = source_sentences(paper)
+    candidates = [f"{paper.title} {s}" for s in sentences] or [paper.title]
     words = claim_words(claim)
     coverage, best = max(
         ((len(words & claim_words(c)) / len(words) if words else 0.0), c) for c in candidates
@@ -85,9 +85,15 @@ def support(claim: str, paper: Paper, threshold: float) -> Support:
         coverage >= threshold
         and _measured_alike(claim, best)
         and words & POLARITY <= held
-        and all(mentions(f"{paper.title}\n{paper.abstract}", n) for n in names(claim, True))
+        and all(mentions("\n".join([paper.title, *sentences]), n) for n in names(claim, True))
     )
     return Support(passed, coverage, quote)
+
+
+def source_sentences(paper: Paper) -> list[str]:
+    """The abstract's sentences a claim may rest on: those stating something, not the ones
+    addressed to the assistant, which are never evidence either."""
+    return [s for s in split_sentences(paper.abstract) if not addresses_assistant(s)]
 
 
 def _measured_alike(claim: str, source: str) -> bool:
@@ -127,6 +133,9 @@ def check_citations(
                 continue
             seen.add(claim.lower())
             if not is_claim(claim, question, titles):  # says nothing: dropped, not reported
+                continue
+            if addresses_assistant(claim):  # an order, perhaps one read in a source
+                unsupported.append(claim)
                 continue
             kept = _supporting(claim, markers(sentence), by_n, threshold)
             if not kept:

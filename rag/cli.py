@@ -53,12 +53,20 @@ def settings_options(func: Callable) -> Callable:
         click.option("--model", help="GGUF model file."),
         click.option("--llm-url", help="OpenAI-compatible model server URL."),
         click.option("--k", type=int, help="Number of papers retrieved as sources."),
+        click.option("--collection", help="Chroma collection: one corpus of several in a store."),
+        click.option("--since", help="Only papers dated on or after (YYYY[-MM[-DD]])."),
+        click.option("--until", help="Only papers dated on or before (YYYY[-MM[-DD]])."),
+        click.option("--category", "categories", multiple=True, help="Only this category "
+                     "(cs takes cs.CL too); repeat for any of several."),  # fmt: skip
+        click.option("--source", "sources", multiple=True, help="Only papers from this "
+                     "input file; repeat for any of several."),  # fmt: skip
     ]
     for option in reversed(options):
         func = option(func)
 
     @functools.wraps(func)
-    def wrapper(config_file, store_path, chroma_url, model, llm_url, k, **kwargs):
+    def wrapper(config_file, store_path, chroma_url, model, llm_url, k, collection, since,
+                until, categories, sources, **kwargs):  # fmt: skip
         settings = load_settings(
             config_file,
             store_path=store_path,
@@ -66,6 +74,11 @@ def settings_options(func: Callable) -> Callable:
             model=model,
             llm_url=llm_url,
             k=k,
+            collection=collection,
+            since=since,
+            until=until,
+            categories=",".join(categories) or None,
+            sources=",".join(sources) or None,
         )
         return func(settings=settings, **kwargs)
 
@@ -139,6 +152,17 @@ def check(settings: Settings) -> None:
                f"{store.where} is consistent")  # fmt: skip
 
 
+@main.command()
+@settings_options
+def collections(settings: Settings) -> None:
+    """List the corpora (Chroma collections) in the store, with their sizes."""
+    from rag.store import collections as list_collections
+
+    for name, chunks, embedder in list_collections(settings):
+        mark = "*" if name == settings.collection else " "
+        click.echo(f"{mark} {name}  {chunks} chunks  embedder {embedder or '?'}")
+
+
 def _refuse_damaged(settings: Settings) -> None:
     """Probe an existing local store in a child process; a damaged one is an error."""
     from rag.errors import StoreError
@@ -168,7 +192,9 @@ def search(settings: Settings, query: str, as_json: bool) -> None:
     for q in queries:
         hits = assistant.search(q)
         if as_json or query == "-":
-            click.echo(json.dumps({"query": q, "results": [_hit_json(h) for h in hits]}))
+            results = [_hit_json(h) for h in hits]
+            filters = settings.filters().as_dict()
+            click.echo(json.dumps({"query": q, "filters": filters, "results": results}))
         else:
             for rank, h in enumerate(hits, 1):
                 click.echo(f"{rank}. {h.score:6.2f}  {h.paper.title}")
@@ -283,6 +309,7 @@ def answer_json(answer: Answer) -> dict:
         ],
         "model": answer.model,
         "notices": list(answer.notices),
+        "filters": answer.filters,
         "timings": answer.timings.as_dict(),
     }
 
@@ -293,7 +320,7 @@ def chat(settings: Settings) -> None:
     """Open the terminal chat: streamed answers, live sources, follow-ups, saved chats."""
     from rag.tui.app import ChatApp
 
-    ChatApp(settings).run()
+    ChatApp(settings, raise_errors=bool(os.environ.get("RAG_RAISE"))).run()
 
 
 @main.command(name="eval")

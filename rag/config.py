@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from rag.errors import ConfigError
+from rag.filters import Filters
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 REWRITES = ("heuristic", "model")
@@ -35,7 +36,11 @@ class Settings:
 
     store_path: str = _doc("Folder of the local Chroma store.", str(PROJECT_DIR / ".rag" / "store"))
     chroma_url: str = _doc("Chroma server URL (e.g. http://localhost:8000); empty = local.", "")
-    collection: str = _doc("Chroma collection name.", "papers")
+    collection: str = _doc("Chroma collection: several corpora can share one store.", "papers")
+    since: str = _doc("Only papers dated on or after this (YYYY, YYYY-MM or YYYY-MM-DD).", "")
+    until: str = _doc("Only papers dated on or before this (YYYY, YYYY-MM or YYYY-MM-DD).", "")
+    categories: str = _doc("Only papers in any of these comma-separated categories.", "")
+    sources: str = _doc("Only papers from any of these comma-separated input files.", "")
     model: str = _doc("GGUF file; empty = first *.gguf in models/, else SmolLM2-135M.", "")
     llm_url: str = _doc("OpenAI-compatible server URL (llama.cpp server); empty = local.", "")
     embedder: str = _doc("sentence-transformers model folder; empty = all-MiniLM-L6-v2.", "")
@@ -94,6 +99,7 @@ class Settings:
     prompts_dir: str = _doc("Folder of prompt templates.", str(PROJECT_DIR / "prompts"))
 
     def __post_init__(self) -> None:
+        self.filters().where()  # a bad date fails here, before anything loads
         if self.rewrite not in REWRITES:
             raise ConfigError(f"setting 'rewrite' must be one of {REWRITES}, got {self.rewrite!r}")
         for name in ("k", "candidates", "sentences_per_source", "max_tokens"):
@@ -110,6 +116,10 @@ class Settings:
                 f"max_tokens {self.max_tokens}: raise n_ctx or lower max_tokens"
             )
 
+    def filters(self) -> Filters:
+        """The paper filters these settings ask for (checked: bad dates fail early)."""
+        return Filters(self.since, self.until, _items(self.categories), _items(self.sources))
+
     def replace(self, **changes: Any) -> Settings:
         """A copy with the given fields changed; None values are ignored (unset CLI flags)."""
         changes = {k: v for k, v in changes.items() if v is not None}
@@ -117,6 +127,11 @@ class Settings:
         if unknown:
             raise ConfigError(f"unknown setting(s): {', '.join(sorted(unknown))}")
         return dataclasses.replace(self, **{k: _coerce(self, k, v) for k, v in changes.items()})
+
+
+def _items(text: str) -> tuple[str, ...]:
+    """A comma-separated setting as its items."""
+    return tuple(x.strip() for x in text.split(",") if x.strip())
 
 
 _BOOLS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}

@@ -17,7 +17,8 @@ from pathlib import Path
 from rag.chunking import chunk_paper, embed_text
 from rag.corpus import read_papers
 from rag.embed import Embedder
-from rag.store import Store, listings_json, parse_listings
+from rag.records import parse_listings, signature
+from rag.store import Store
 from rag.types import Chunk, Listing, Paper
 
 # Chunks per embed-and-write batch: big enough that sentence-transformers can group
@@ -59,22 +60,24 @@ def ingest_papers(
 ) -> IngestReport:
     start = time.perf_counter()
     stored = store.chunk_index()
-    known = {pid: parse_listings(listings) for pid, listings in stored.values()}
+    known = {pid: parse_listings(listings) for pid, listings, _ in stored.values()}
     papers = {p.id: _merge_listings(p, known.get(p.id), prune) for p in new_papers}
     chunks = [c for p in papers.values() for c in chunk_paper(p)]
     wanted = {c.id for c in chunks}
 
     new = [c for c in chunks if c.id not in stored]
-    stale = {cid for cid, (pid, _) in stored.items() if pid in papers and cid not in wanted}
+    stale = {cid for cid, (pid, *_) in stored.items() if pid in papers and cid not in wanted}
     refresh = [
-        c for c in chunks if c.id in stored and stored[c.id][1] != listings_json(papers[c.paper_id])
+        c for c in chunks if c.id in stored and stored[c.id][2] != signature(papers[c.paper_id])
     ]
     pruned = _gone_papers(papers, known) if prune else set()
 
     _add(new, papers, store, embedder, progress)
     store.update_metadata(refresh, papers)
-    gone = stale | {cid for cid, (pid, _) in stored.items() if pid in pruned}
+    gone = stale | {cid for cid, (pid, *_) in stored.items() if pid in pruned}
     store.delete(gone)
+    if new or gone or refresh or store.keywords() is None:
+        store.save_keywords()
     return IngestReport(
         papers=len(papers),
         chunks=len(chunks),

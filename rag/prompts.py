@@ -2,6 +2,8 @@
 
 Prompt tokens are the main cost on CPU (120-150 tokens/s here), so the system prompt is a
 fixed prefix (llama.cpp reuses its cache) and only the most relevant sentences are sent.
+Text that is not ours (sources, questions, earlier turns) passes through
+`untrusted.neutralise` on its way in, so it cannot end its turn of the chat template.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from pathlib import Path
 
 from rag.errors import ConfigError
 from rag.types import Evidence, Turn
+from rag.untrusted import neutralise
 
 # Variables each template may use; a custom template with others is rejected at load.
 TEMPLATE_VARS = {
@@ -75,7 +78,12 @@ def _load(folder: Path, name: str, allowed: set[str]) -> str:
 
 
 def format_sources(evidence: Sequence[Evidence]) -> str:
-    return "\n".join(f"[{e.n}] {e.hit.paper.title}: {' '.join(e.sentences)}" for e in evidence)
+    """One line a source, its text in quotation marks: quoted data (see prompts/system.txt),
+    with nothing in it that could close the chat template or open a line as a role."""
+    return "\n".join(
+        f"[{e.n}] {neutralise(e.hit.paper.title)}: “{neutralise(' '.join(e.sentences))}”"
+        for e in evidence
+    )
 
 
 def build_messages(
@@ -91,7 +99,7 @@ def build_messages(
     notices = []
     budget -= TEMPLATE_MARGIN + count_tokens(prompts.system)
     limit = min(budget // 2, MAX_QUESTION_TOKENS)
-    question, cut = _truncate(question, limit, count_tokens)
+    question, cut = _truncate(neutralise(question), limit, count_tokens)
     if cut:
         notices.append(f"The question was cut to its first {limit} tokens to fit the prompt.")
     history, evidence = list(history), list(evidence)
@@ -102,8 +110,8 @@ def build_messages(
             if not turn.answer:
                 continue
             msgs += [
-                {"role": "user", "content": turn.question},
-                {"role": "assistant", "content": turn.answer},
+                {"role": "user", "content": neutralise(turn.question)},
+                {"role": "assistant", "content": neutralise(turn.answer)},
             ]
         body = prompts.question.format(sources=format_sources(evidence), question=question)
         return [*msgs, {"role": "user", "content": body}]

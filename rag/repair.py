@@ -23,7 +23,7 @@ from pathlib import Path
 
 from rag.config import Settings
 from rag.errors import StoreError
-from rag.store import parse_listings
+from rag.records import parse_listings
 from rag.types import Paper
 
 # Long enough for Chroma to open and query a 100k-paper store on a slow disk.

@@ -7,44 +7,19 @@ weighted below dense (0.2-0.4).
 
 from __future__ import annotations
 
-import math
-from collections import Counter
 from statistics import mean, pstdev
 
 from rag.chunking import chunk_paper, embed_text
 from rag.embed import Embedder
+from rag.keywords import KeywordIndex
+from rag.records import paper_texts
 from rag.store import Store
-from rag.text import compounds, tokenize
 from rag.types import Evidence, Hit, Paper
+from rag.untrusted import addresses_assistant
 
-# Okapi BM25 parameters, the textbook values measured in MEASUREMENTS.md.
-BM25_K1 = 1.5
-BM25_B = 0.75
-
-
-class BM25:
-    """Okapi BM25 over one document per paper (title + abstract)."""
-
-    def __init__(self, docs: dict[str, str]) -> None:
-        self.ids = list(docs)
-        self.tfs = [Counter(tokenize(docs[i])) for i in self.ids]
-        self.lens = [sum(tf.values()) for tf in self.tfs]
-        self.avg = mean(self.lens) if self.lens else 0.0
-        df = Counter(t for tf in self.tfs for t in tf)
-        n = len(self.ids)
-        self.idf = {t: math.log(1 + (n - f + 0.5) / (f + 0.5)) for t, f in df.items()}
-
-    def scores(self, query: str) -> dict[str, float]:
-        terms = [t for t in set(tokenize(query)) if t in self.idf]
-        out: dict[str, float] = {}
-        if not terms:
-            return out
-        for pid, tf, length in zip(self.ids, self.tfs, self.lens, strict=True):
-            norm = BM25_K1 * (1 - BM25_B + BM25_B * length / self.avg)
-            s = sum(self.idf[t] * tf[t] * (BM25_K1 + 1) / (tf[t] + norm) for t in terms if t in tf)
-            if s > 0:
-                out[pid] = s
-        return out
+# Under a filter, BM25 candidates come from a pool this many times wider: enough that a
+# filter keeping a tenth of the corpus still leaves a full candidate list.
+FILTERED_POOL = 10
 
 
 def zscores(values: dict[str, float], keys: list[str]) -> dict[str, float]:
@@ -61,24 +36,37 @@ class Retriever:
     def __init__(self, store: Store, embedder: Embedder, candidates: int, bm25_weight: float):
         self.store, self.embedder = store, embedder
         self.candidates, self.bm25_weight = candidates, bm25_weight
-        stored = store.papers()
-        self.papers: dict[str, Paper] = {pid: p for pid, (p, _) in stored.items()}
-        self.abstract_chunk = {pid: cid for pid, (_, cid) in stored.items()}
-        texts = {pid: f"{p.title} {p.abstract}" for pid, p in self.papers.items()}
-        self.bm25 = BM25(texts)
-        self.compounds = set().union(*map(compounds, texts.values()))
+        self._load()
+
+    def _load(self) -> None:
+        """The keyword index, loaded again once an ingest has changed the store, so a chat
+        open during an ingest finds the new papers. Papers themselves are read per query."""
+        self.generation = self.store.generation()
+        keywords = self.store.keywords()
+        if keywords is None:  # a Chroma server, or a store from before the saved index
+            keywords = KeywordIndex.build(paper_texts(self.store.papers()))
+        self.keywords = keywords
         self._sentence_vectors: dict[str, list[tuple[str, list[float]]]] = {}
+
+    @property
+    def paper_count(self) -> int:
+        return len(self.keywords.ids)
 
     def in_corpus(self, term: str) -> bool:
         """Whether any paper contains this word (a token, or a squashed compound)."""
-        return term in self.bm25.idf or term in self.compounds
+        return self.keywords.knows(term)
 
-    def search(self, query: str, k: int) -> list[Hit]:
-        return self.search_vector(query, self.embedder.encode([query])[0], k)
+    def search(self, query: str, k: int, where: dict | None = None) -> list[Hit]:
+        return self.search_vector(query, self.embedder.encode([query])[0], k, where)
 
-    def search_vector(self, query: str, vector: list[float], k: int) -> list[Hit]:
-        windows = self.store.query(vector, self.candidates, "window")
-        abstracts = self.store.query(vector, self.candidates, "abstract")
+    def search_vector(
+        self, query: str, vector: list[float], k: int, where: dict | None = None
+    ) -> list[Hit]:
+        """The k best papers (of those `where` keeps: rag/filters.py) for this query."""
+        if self.store.generation() != self.generation:
+            self._load()
+        windows = self.store.query(vector, self.candidates, "window", where)
+        abstracts = self.store.query(vector, self.candidates, "abstract", where)
         best_window: dict[str, tuple[float, str, str]] = {}
         for c in windows:
             sim = 1 - c.distance
@@ -86,9 +74,9 @@ class Retriever:
                 best_window[c.paper_id] = (sim, c.id, c.text)
         abstract_sim = {c.paper_id: 1 - c.distance for c in abstracts}
         window_sim = {pid: v[0] for pid, v in best_window.items()}
-        bm25 = dict(sorted(self.bm25.scores(query).items(), key=lambda x: -x[1])[: self.candidates])
+        bm25 = self._keyword_scores(query, where)
 
-        keys = [p for p in {*window_sim, *abstract_sim, *bm25} if p in self.papers]
+        keys = list({*window_sim, *abstract_sim, *bm25})
         if not keys:
             return []
         floor = min([*window_sim.values(), *abstract_sim.values()], default=0.0)
@@ -96,11 +84,26 @@ class Retriever:
         zd, zb = zscores(dense, keys), zscores(bm25, keys)
         fused = {p: zd[p] + self.bm25_weight * zb[p] for p in keys}
         ranked = sorted(keys, key=lambda p: -fused[p])[:k]
-        return [self._hit(p, fused[p], dense[p], bm25.get(p, 0.0), best_window) for p in ranked]
+        papers = self.store.papers(ranked)  # a paper deleted since the index was read is skipped
+        return [
+            self._hit(papers[p], fused[p], dense[p], bm25.get(p, 0.0), best_window)
+            for p in ranked
+            if p in papers
+        ]
 
-    def _hit(self, pid: str, score: float, dense: float, bm25: float, windows: dict) -> Hit:
-        paper = self.papers[pid]
-        _, cid, text = windows.get(pid, (0.0, self.abstract_chunk[pid], paper.abstract))
+    def _keyword_scores(self, query: str, where: dict | None) -> dict[str, float]:
+        """BM25's candidates; under a filter, drawn from a wider pool and then filtered
+        in the store, since the keyword index knows no metadata."""
+        if where is None:
+            return self.keywords.scores(query, self.candidates)
+        pool = self.keywords.scores(query, self.candidates * FILTERED_POOL)
+        kept = self.store.papers(list(pool), where)
+        return dict([(p, s) for p, s in pool.items() if p in kept][: self.candidates])
+
+    def _hit(self, stored: tuple[Paper, str], score: float, dense: float, bm25: float,
+             windows: dict) -> Hit:  # fmt: skip
+        paper, abstract_chunk = stored
+        _, cid, text = windows.get(paper.id, (0.0, abstract_chunk, paper.abstract))
         return Hit(paper, score, cid, text, dense, bm25)
 
     def sentences(self, paper: Paper) -> list[tuple[str, list[float]]]:
@@ -120,13 +123,16 @@ class Retriever:
 
     def evidence(self, vector: list[float], hits: list[Hit], per_source: int) -> list[Evidence]:
         """Number the hits as sources [1]..[k] and pick each one's most relevant sentences,
-        kept in abstract order so they still read as prose."""
+        kept in abstract order so they still read as prose. A sentence addressed to the
+        assistant ("Ignore all previous instructions") is never evidence."""
         missing = [h.paper for h in hits if h.paper.id not in self._sentence_vectors]
         if missing:
             self._load_sentences(missing)
         out = []
         for n, hit in enumerate(hits, 1):
-            scored = [(i, s, dot(vector, v)) for i, (s, v) in enumerate(self.sentences(hit.paper))]
+            sentences = enumerate(self.sentences(hit.paper))
+            usable = [(i, s, v) for i, (s, v) in sentences if not addresses_assistant(s)]
+            scored = [(i, s, dot(vector, v)) for i, s, v in usable]
             top = sorted(sorted(scored, key=lambda x: -x[2])[:per_source])
             out.append(Evidence(n, hit, tuple(s for _, s, _ in top), tuple(r for _, _, r in top)))
         return out

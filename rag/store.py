@@ -6,7 +6,6 @@ Local (PersistentClient at a path) by default; a Chroma server (`chroma run`) wh
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -15,8 +14,10 @@ from urllib.parse import urlparse
 
 from rag.config import Settings
 from rag.errors import StoreError, failures
+from rag.keywords import KeywordIndex
 from rag.lock import StoreLock, ingest_lock
-from rag.types import Chunk, Listing, Paper
+from rag.records import metadata, paper, paper_texts, stored_signature
+from rag.types import Chunk, Paper
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,18 @@ def _local_folder(settings: Settings, create: bool) -> Path:
             raise StoreError(f"cannot create the store folder {path} ({exc.strerror}): "
                              "give --store a folder you can write") from None  # fmt: skip
     return path
+
+
+def collections(settings: Settings) -> list[tuple[str, int, str]]:
+    """(name, chunks, embedder) of each collection in the store."""
+    if not settings.chroma_url:
+        _local_folder(settings, create=False)
+    with failures(settings.chroma_url or settings.store_path):
+        client = _client(settings)
+        return [
+            (c.name, c.count(), (c.metadata or {}).get("embedder", ""))
+            for c in client.list_collections()
+        ]
 
 
 @contextmanager
@@ -175,6 +188,21 @@ class Store:
                 f"not {name!r}: use the same RAG_EMBEDDER or ingest into a new --store"
             )
 
+    def keywords(self) -> KeywordIndex | None:
+        """The keyword index saved with a local store (None for a server or an old store)."""
+        if self.folder is None:
+            return None
+        with self._reading():
+            return KeywordIndex.load(self.folder)
+
+    def save_keywords(self) -> None:
+        """Index every stored paper's words; readers load the new index on their next query."""
+        if self.folder is None:
+            return
+        index = KeywordIndex.build(paper_texts(self.papers()))
+        with self._writing():
+            index.save(self.folder)
+
     def generation(self) -> int:
         """How many write batches the local store has seen (0 for a server): readers
         compare it to know when what they loaded is stale."""
@@ -201,7 +229,7 @@ class Store:
                 ids=[c.id for c in chunks],
                 embeddings=vectors,
                 documents=[c.text for c in chunks],
-                metadatas=[_metadata(c, papers[c.paper_id]) for c in chunks],
+                metadatas=[metadata(c, papers[c.paper_id]) for c in chunks],
             )
 
     def update_metadata(self, chunks: list[Chunk], papers: dict[str, Paper]) -> None:
@@ -210,7 +238,7 @@ class Store:
             with self._writing():
                 self._col.update(
                     ids=[c.id for c in batch],
-                    metadatas=[_metadata(c, papers[c.paper_id]) for c in batch],
+                    metadatas=[metadata(c, papers[c.paper_id]) for c in batch],
                 )
 
     def delete(self, ids: Iterable[str]) -> None:
@@ -218,21 +246,29 @@ class Store:
             with self._writing():
                 self._col.delete(ids=batch)
 
-    def papers(self) -> dict[str, tuple[Paper, str]]:
-        """Every paper, rebuilt from its abstract chunk, with that chunk's id."""
+    def papers(
+        self, ids: list[str] | None = None, where: dict | None = None
+    ) -> dict[str, tuple[Paper, str]]:
+        """Papers rebuilt from their abstract chunks, with that chunk's id: these `ids`
+        (or every paper) that `where` keeps."""
+        where = _both({"kind": "abstract"}, where)
+        if ids is not None:
+            if not ids:
+                return {}
+            where = _both(where, {"paper_id": {"$in": ids}})
         with self._reading():
-            got = self._col.get(where={"kind": "abstract"}, include=["documents", "metadatas"])
+            got = self._col.get(where=where, include=["documents", "metadatas"])
         return {
-            m["paper_id"]: (_paper(m, doc), cid)
+            m["paper_id"]: (paper(m, doc), cid)
             for cid, doc, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
         }
 
-    def chunk_index(self) -> dict[str, tuple[str, str]]:
-        """chunk id -> (paper id, stored listings): what ingest compares against."""
+    def chunk_index(self) -> dict[str, tuple[str, str, str]]:
+        """chunk id -> (paper id, stored listings, metadata signature): what ingest compares."""
         with self._reading():
             got = self._col.get(include=["metadatas"])
         return {
-            cid: (m["paper_id"], m.get("listings", ""))
+            cid: (m["paper_id"], m.get("listings", ""), stored_signature(m))
             for cid, m in zip(got["ids"], got["metadatas"], strict=True)
         }
 
@@ -252,8 +288,10 @@ class Store:
             out[meta["paper_id"]].append((doc, list(map(float, vector))))
         return out
 
-    def query(self, vector: list[float], n: int, kind: str) -> list[StoredChunk]:
-        """Nearest chunks of one kind, with cosine distance."""
+    def query(
+        self, vector: list[float], n: int, kind: str, where: dict | None = None
+    ) -> list[StoredChunk]:
+        """Nearest chunks of one kind (of the papers `where` keeps), with cosine distance."""
         with self._reading():
             n = min(n, self._col.count())
             if n == 0:
@@ -261,7 +299,7 @@ class Store:
             got = self._col.query(
                 query_embeddings=[vector],
                 n_results=n,
-                where={"kind": kind},
+                where=_both({"kind": kind}, where),
                 include=["documents", "metadatas", "distances"],
             )
         return [
@@ -280,30 +318,10 @@ class Store:
 WRITE_BATCH = 1000
 
 
+def _both(a: dict, b: dict | None) -> dict:
+    return {"$and": [a, b]} if b else a
+
+
 def _batches(items: list) -> Iterable[list]:
     for i in range(0, len(items), WRITE_BATCH):
         yield items[i : i + WRITE_BATCH]
-
-
-def _metadata(chunk: Chunk, paper: Paper) -> dict:
-    return {
-        "paper_id": paper.id,
-        "title": paper.title,
-        "kind": chunk.kind,
-        "position": chunk.position,
-        "listings": listings_json(paper),
-        "extra": json.dumps(paper.metadata),
-    }
-
-
-def listings_json(paper: Paper) -> str:
-    return json.dumps([[x.source, x.date] for x in paper.listings])
-
-
-def parse_listings(text: str) -> tuple[Listing, ...]:
-    return tuple(Listing(src, date) for src, date in json.loads(text))
-
-
-def _paper(meta: dict, abstract: str) -> Paper:
-    listings = parse_listings(meta["listings"])
-    return Paper(meta["paper_id"], meta["title"], abstract, listings, json.loads(meta["extra"]))

@@ -15,8 +15,19 @@ _NUMBER = re.compile(r"(?<![\w.])\d[\d,]*(?:\.\d+)?(?![\d])")
 _OPENERS = ".!?:;\"'“("  # a word after one of these (or a line break) opens a sentence
 _QUANTITY = re.compile(r"\d+(?:\.\d+)?(?:[A-Za-z]{1,2}|x\d+)")  # 5s, 70B, 1M, 3D, 512x512
 _COMPOUND = re.compile(r"\w+(?:[-.]\w+)+")
-# OSC sequences (window titles, links) with their payload, then CSI and other escapes.
-_ANSI = re.compile(r"\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b(?:\[[0-?]*[ -/]*[@-~]|[@-Z\\-_])")
+# Terminal escapes (ECMA-48), in 7-bit (ESC ...) and 8-bit (C1) form: string commands
+# (OSC window titles and links, DCS, SOS, PM, APC) with their payload up to BEL or ST, then
+# CSI (colours, cursor), then any other escape (ESC ( B, ESC 7, ESC =). "^[" is how a
+# terminal echoes ESC, so a copied "^[[31m" or "^[]0;title" is an escape too.
+_ESC = r"(?:\x1b|\^\[)"
+_ANSI = re.compile(
+    rf"(?:{_ESC}\]|\x1b[PX^_]|[\x90\x98\x9d\x9e\x9f])[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"
+    rf"|(?:{_ESC}\[|\x9b)[0-?]*[ -/]*[@-~]"
+    r"|\x1b[ -/]*[0-~]"
+)
+# A colour code whose ESC was lost on the way ("[31mExpertFlow[0m"): SGR, the one escape
+# people copy with text. Bare, it is never prose.
+_ORPHAN_SGR = re.compile(r"\[\d{1,3}(?:;\d{1,3})*m")
 STOPWORDS = frozenset(
     "a an and are as at be by can do does for from has have how i in is it its of on or that "
     "the their there these this to was what when where which who why with".split()
@@ -41,14 +52,16 @@ FUNCTION_WORDS = STOPWORDS | frozenset(
 
 
 def clean(text: str) -> str:
-    """Drop terminal escapes and control characters (pasted from a terminal), keep words;
-    invisible format characters (soft hyphen, zero-width space) go without a trace."""
-    text = _ANSI.sub("", text)
-    return "".join(
-        c if c in "\n\t" or unicodedata.category(c)[0] != "C" else ""
-        if unicodedata.category(c) == "Cf" else " "
+    """A question as typed, without what a terminal adds: escapes (colours, titles, links)
+    go with their payload, other control characters (C0, C1, DEL; new lines and tabs too)
+    become spaces, invisible format characters (soft hyphen, zero-width space) go without a
+    trace, and runs of spaces become one."""
+    text = _ORPHAN_SGR.sub("", _ANSI.sub("", text))
+    kept = (
+        c if unicodedata.category(c)[0] != "C" else "" if unicodedata.category(c) == "Cf" else " "
         for c in text
     )
+    return " ".join("".join(kept).split())
 
 
 def _opens_sentence(text: str, start: int) -> bool:

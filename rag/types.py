@@ -115,6 +115,7 @@ class Answer:
     findings: tuple[Finding, ...] = ()  # verbatim evidence, the answer's backbone
     synthesis: str = ""  # the model's sentences that passed the check, with their [n]
     decline_reason: str = ""  # which guard rule declined ("" when answered)
+    filters: dict = field(default_factory=dict)  # the paper filters retrieval ran under
 
 
 @dataclass(frozen=True)

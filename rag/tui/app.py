@@ -6,7 +6,6 @@ runs in a thread worker that talks to the UI only through `call_from_thread`.
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import suppress
@@ -23,6 +22,7 @@ from textual.worker import Worker, get_current_worker
 
 from rag.config import Settings
 from rag.errors import RagError
+from rag.text import clean
 from rag.tui.conversations import Conversation, ConversationStore, TurnRecord
 from rag.tui.exchange import Exchange, batched, source_number
 from rag.tui.widgets import ChatsScreen, SourcesPanel
@@ -67,9 +67,14 @@ class ChatApp(App[None]):
         settings: Settings,
         make_assistant: AssistantFactory | None = None,
         data_dir: str | Path | None = None,
+        raise_errors: bool = False,
     ) -> None:
+        """`raise_errors`: an unexpected exception (a bug, not a RagError) in loading or
+        answering stops the app with its traceback instead of showing as a message. Tests
+        set it, so a bug fails them; `rag chat` leaves it off."""
         super().__init__()
         self.settings = settings
+        self.raise_errors = raise_errors
         self.make_assistant = make_assistant or build_default
         self.chats = ConversationStore(data_dir)
         self.assistant: Assistant | None = None
@@ -109,7 +114,7 @@ class ChatApp(App[None]):
         except RagError as exc:
             self._ui(worker, self._failed, str(exc))
         except Exception as exc:  # shown in the app rather than killing it
-            if os.environ.get("RAG_RAISE"):
+            if self.raise_errors:
                 raise
             self._ui(worker, self._failed, f"unexpected {type(exc).__name__}: {exc}")
         else:
@@ -168,7 +173,7 @@ class ChatApp(App[None]):
 
     @on(Input.Submitted, "#question")
     async def _submit(self, event: Input.Submitted) -> None:
-        question = event.value.strip()
+        question = clean(event.value)  # shown, saved and asked without terminal escapes
         if not question or self.assistant is None:
             return
         event.input.clear()
@@ -198,7 +203,7 @@ class ChatApp(App[None]):
             except RagError as exc:
                 self._ui(worker, self._end, exchange, None, str(exc))
             except Exception as exc:
-                if os.environ.get("RAG_RAISE"):
+                if self.raise_errors:
                     raise
                 self._ui(worker, self._end, exchange, None, f"{type(exc).__name__}: {exc}")
             finally:

@@ -60,6 +60,7 @@ def test_harness_end_to_end_with_the_real_pipeline(assistant, tmp_path):
         assert len(r["retrieved"]) == 10
     answered = [r for r in results.values() if not r["abstained"]]
     assert answered and all(r["timings"]["tokens_per_s"] > 0 for r in answered)
+    assert all(r["citations"] for r in answered)  # the findings' sources, at least
 
     overall = summary["overall"]
     assert overall["invalid_citations"] == 0

@@ -86,6 +86,7 @@ def test_answer_from_an_openai_compatible_model_server(
     *_, answer = assistant.ask("How does EfficientQAT make quantization-aware training cheaper?")
     assert isinstance(answer, Answer) and answer.model == llm_url
     assert answer.text and answer.timings.completion_tokens > 0
+    assert answer.citations
     assert {c.paper_id for c in answer.citations} <= {h.paper.id for h in answer.hits}
 
 

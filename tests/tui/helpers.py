@@ -4,15 +4,23 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from textual.geometry import Offset
 from textual.pilot import Pilot
 from textual.widget import Widget
 from textual.widgets import Input
 
-from rag.tui.app import ChatApp
+from rag.config import Settings
+from rag.tui.app import AssistantFactory, ChatApp
 from rag.tui.exchange import Exchange
 from rag.tui.widgets import SourcesPanel
+
+
+def chat_app(settings: Settings, make_assistant: AssistantFactory, data_dir: Path) -> ChatApp:
+    """The chat as every test runs it: an unexpected exception in a worker stops the app
+    and `run_test` raises it, so a bug fails the test instead of becoming a message."""
+    return ChatApp(settings, make_assistant=make_assistant, data_dir=data_dir, raise_errors=True)
 
 
 async def wait_until(pilot: Pilot, predicate: Callable[[], object], timeout: float = 10.0) -> None:
@@ -32,8 +40,11 @@ def answered(app: ChatApp) -> bool:
     )
 
 
-async def ask(pilot: Pilot, question: str, timeout: float = 10.0, wait: bool = True) -> Exchange:
-    """Type a question, press enter and (by default) wait for the final answer."""
+async def ask(
+    pilot: Pilot, question: str, timeout: float = 10.0, wait: bool = True, failing: bool = False
+) -> Exchange:
+    """Type a question, press enter and (by default) wait for the final answer, which must
+    not be an error message unless the test expects one (`failing`)."""
     app: ChatApp = pilot.app
     await wait_until(pilot, lambda: app.assistant is not None, timeout)
     before = len(app.query(Exchange))
@@ -45,6 +56,7 @@ async def ask(pilot: Pilot, question: str, timeout: float = 10.0, wait: bool = T
     exchange = list(app.query(Exchange))[-1]
     if wait:
         await wait_until(pilot, lambda: answered(app), timeout)
+        assert bool(exchange.turn.error) == failing, exchange.turn.error
     return exchange
 
 

@@ -6,22 +6,39 @@ import threading
 
 import pytest
 from textual.widgets import Collapsible, Input, Markdown
+from textual.worker import WorkerFailed
 
 from rag import compose
 from rag.errors import ModelError, StoreError
+from rag.prompts import load_prompts
 from rag.tui.app import ChatApp
 from rag.tui.conversations import ConversationStore
 from rag.tui.exchange import Exchange, answer_markdown
 from rag.tui.widgets import ChatsScreen
-from tests.tui.conftest import FABRICATED, FAKE_SETTINGS, PAPER_TITLE, QUESTION
-from tests.tui.helpers import answered, ask, detail_text, link_offset, panel, wait_until
+from tests.fakes import FakeEmbedder, FakeGenerator
+from tests.tui.conftest import (
+    FABRICATED,
+    FAKE_SETTINGS,
+    PAPER_TITLE,
+    QUESTION,
+    RecordingAssistant,
+)
+from tests.tui.helpers import (
+    answered,
+    ask,
+    chat_app,
+    detail_text,
+    link_offset,
+    panel,
+    wait_until,
+)
 
 pytestmark = pytest.mark.anyio
 SIZE = (120, 40)
 
 
 def _app(tmp_path, assistant) -> ChatApp:
-    return ChatApp(FAKE_SETTINGS, make_assistant=lambda s: assistant, data_dir=tmp_path)
+    return chat_app(FAKE_SETTINGS, lambda s: assistant, tmp_path)
 
 
 def _text(widget) -> str:
@@ -155,6 +172,15 @@ async def test_followup_sends_the_checked_synthesis_as_history(tmp_path, make_fa
         assert followup.query_one(".query").display
 
 
+async def test_a_pasted_question_is_shown_saved_and_asked_without_escapes(tmp_path, make_fake):
+    assistant = make_fake("x")
+    app = _app(tmp_path, assistant)
+    async with app.run_test(size=SIZE) as pilot:
+        exchange = await ask(pilot, f"\x1b[31m{QUESTION}\x1b[0m\x07")
+        assert exchange.turn.question == QUESTION and assistant.asked == [(QUESTION, ())]
+        assert ConversationStore(tmp_path).list()[0].turns[0].question == QUESTION
+
+
 @pytest.mark.parametrize(
     "question, closest",
     [
@@ -212,7 +238,10 @@ async def test_saved_chats_reopen_and_delete(tmp_path, make_fake, cited_answer):
 async def test_copy_last_answer(tmp_path, make_fake, cited_answer):
     app = _app(tmp_path, make_fake(cited_answer))
     async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+y")
+        assert app.clipboard == ""  # nothing to copy yet
         exchange = await ask(pilot, QUESTION)
+        assert exchange.turn.answer.startswith(compose.HEADER) and exchange.turn.synthesis
         await pilot.press("ctrl+y")
         assert app.clipboard == exchange.turn.answer
 
@@ -228,7 +257,7 @@ async def test_startup_errors_show_in_the_app(tmp_path, error, shown):
     def broken(settings):
         raise error
 
-    app = ChatApp(FAKE_SETTINGS, make_assistant=broken, data_dir=tmp_path)
+    app = chat_app(FAKE_SETTINGS, broken, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: app.load_error)
         assert shown in str(app.query_one("#welcome").content)
@@ -246,7 +275,7 @@ async def test_startup_shows_loading_steps(tmp_path, make_fake):
         go.wait(10)
         return make_fake("x")
 
-    app = ChatApp(FAKE_SETTINGS, make_assistant=slow, data_dir=tmp_path)
+    app = chat_app(FAKE_SETTINGS, slow, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, started.is_set)
         status = app.query_one("#status")
@@ -262,3 +291,44 @@ async def test_command_palette_offers_the_main_actions(tmp_path, make_fake):
     async with app.run_test(size=SIZE):
         titles = {c.title for c in app.get_system_commands(app.screen)}
     assert {"New chat", "Saved chats", "Copy answer", "Stop answer", "Sources"} <= titles
+
+
+class BrokenGenerator(FakeGenerator):
+    """A model with a bug: what an unexpected exception in the answer worker looks like."""
+
+    def stream(self, messages):
+        raise ZeroDivisionError("a bug in the model wrapper")
+        yield ""
+
+
+def _broken(fake_store) -> RecordingAssistant:
+    prompts = load_prompts(FAKE_SETTINGS.prompts_dir)
+    return RecordingAssistant(FAKE_SETTINGS, fake_store, FakeEmbedder(), BrokenGenerator(), prompts)
+
+
+async def test_a_bug_while_answering_fails_the_test(tmp_path, fake_store):
+    app = _app(tmp_path, _broken(fake_store))
+    with pytest.raises(WorkerFailed) as failed:
+        async with app.run_test(size=SIZE) as pilot:
+            await ask(pilot, QUESTION, wait=False)
+            await wait_until(pilot, lambda: not app.is_running)
+    assert isinstance(failed.value.error, ZeroDivisionError)
+
+
+async def test_a_bug_while_answering_is_a_message_for_a_user(tmp_path, fake_store):
+    broken = _broken(fake_store)
+    app = ChatApp(FAKE_SETTINGS, make_assistant=lambda s: broken, data_dir=tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        exchange = await ask(pilot, QUESTION, failing=True)
+        assert exchange.turn.error == "ZeroDivisionError: a bug in the model wrapper"
+        assert app.is_running and app.conversation.history() == []
+
+
+async def test_a_bug_while_loading_fails_the_test(tmp_path):
+    def broken(settings):
+        raise ZeroDivisionError("a bug in the factory")
+
+    app = chat_app(FAKE_SETTINGS, broken, tmp_path)
+    with pytest.raises(WorkerFailed):
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_until(pilot, lambda: not app.is_running)

@@ -15,7 +15,7 @@ from rag.tui.app import ChatApp
 from rag.tui.conversations import Conversation, ConversationStore, TurnRecord
 from rag.tui.exchange import Exchange
 from tests.tui.conftest import FABRICATED, FAKE_SETTINGS, QUESTION
-from tests.tui.helpers import ask, panel, wait_until
+from tests.tui.helpers import ask, chat_app, panel, wait_until
 
 SIZE = (120, 36)
 DRAFTED = 8  # words of the model's draft on screen while it is paused
@@ -28,7 +28,7 @@ def steady_cursor(app: ChatApp) -> None:
 
 def test_answer_with_an_open_source(snap_compare, tmp_path, make_fake, cited_answer):
     assistant = make_fake(cited_answer, fixed=True)
-    app = ChatApp(FAKE_SETTINGS, make_assistant=lambda s: assistant, data_dir=tmp_path)
+    app = chat_app(FAKE_SETTINGS, lambda s: assistant, tmp_path)
 
     async def run_before(pilot) -> None:
         steady_cursor(app)
@@ -46,7 +46,7 @@ def test_findings_while_the_model_drafts(snap_compare, request, tmp_path, make_f
     request.addfinalizer(gate.set)  # lets the model finish once the screen is taken
     answer = f"{FABRICATED} [1]. {cited_answer}"
     assistant = make_fake(answer, delay=0.15, gate=gate, gate_after=DRAFTED, fixed=True)
-    app = ChatApp(FAKE_SETTINGS, make_assistant=lambda s: assistant, data_dir=tmp_path)
+    app = chat_app(FAKE_SETTINGS, lambda s: assistant, tmp_path)
 
     async def run_before(pilot) -> None:
         steady_cursor(app)
@@ -61,7 +61,7 @@ def test_startup_error(snap_compare, tmp_path):
     def broken(settings):
         raise StoreError("the store at /data/store is empty: run `rag ingest`")
 
-    app = ChatApp(FAKE_SETTINGS, make_assistant=broken, data_dir=tmp_path)
+    app = chat_app(FAKE_SETTINGS, broken, tmp_path)
 
     async def run_before(pilot) -> None:
         await wait_until(pilot, lambda: app.load_error)
@@ -78,7 +78,7 @@ def test_saved_chats(snap_compare, tmp_path, make_fake):
         data = json.loads(path.read_text())
         data["created"] = data["updated"] = f"2026-01-0{i + 1}T10:00:00"
         path.write_text(json.dumps(data))
-    app = ChatApp(FAKE_SETTINGS, make_assistant=lambda s: make_fake("x"), data_dir=tmp_path)
+    app = chat_app(FAKE_SETTINGS, lambda s: make_fake("x"), tmp_path)
 
     async def run_before(pilot) -> None:
         await wait_until(pilot, lambda: app.assistant is not None)

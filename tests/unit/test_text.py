@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import pytest
+
 from rag.text import clean, contains, names, numbers, stems, tokenize
 
 
@@ -29,9 +31,31 @@ def test_stems_match_word_forms_and_skip_function_words():
     assert stems("Which paper proposes this?") == set()
 
 
-def test_clean_removes_terminal_escapes_and_control_characters():
-    assert clean("\x1b[31mExpertFlow\x1b[0m, what\x07 is it?") == "ExpertFlow, what  is it?"
+@pytest.mark.parametrize(
+    "typed, question",
+    [
+        ("\x1b[31mExpertFlow\x1b[0m, what\x07 is it?", "ExpertFlow, what is it?"),  # CSI, BEL
+        ("\x1b[1;38;5;196mExpertFlow\x1b[m", "ExpertFlow"),  # 256 colours, bare reset
+        ("\x9b31mExpertFlow\x9b0m", "ExpertFlow"),  # 8-bit CSI
+        ("[31mExpertFlow[0m", "ExpertFlow"),  # the ESC lost on the way
+        ("^[[31mExpertFlow^[[0m", "ExpertFlow"),  # ESC as a terminal echoes it
+        ("\x1b]0;my title\x07ExpertFlow", "ExpertFlow"),  # OSC window title, BEL-ended
+        ("\x1b]8;;https://x.org\x1b\\ExpertFlow\x1b]8;;\x1b\\", "ExpertFlow"),  # OSC link
+        ("\x9d0;title\x9cExpertFlow", "ExpertFlow"),  # 8-bit OSC and ST
+        ("\x1bPq#0;2\x1b\\ExpertFlow", "ExpertFlow"),  # DCS with its payload
+        ("\x1b(BExpert\x1b7Flow\x1b[?25h", "ExpertFlow"),  # charset, save cursor, show cursor
+        ("what\tis\nExpert\x00Flow\x7f?\x85", "what is Expert Flow ?"),  # C0, DEL, C1
+        ("Expert\u00adFlow\u200b", "ExpertFlow"),  # soft hyphen, zero-width space
+        ("  how do [1] and [2] differ?  ", "how do [1] and [2] differ?"),  # not escapes
+    ],
+)
+def test_clean_leaves_the_question_without_terminal_escapes_or_controls(typed, question):
+    assert clean(typed) == question
+
+
+def test_a_coloured_name_is_one_name():
     assert names(clean("\x1b[31mExpertFlow\x1b[0m")) == ["ExpertFlow"]
+    assert names(clean("[31mExpertFlow[0m")) == ["ExpertFlow"]
 
 
 def test_contains_ignores_case_and_spacing():

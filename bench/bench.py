@@ -55,7 +55,8 @@ def bench_ingest(settings, embedder) -> None:
 def bench_retrieval(assistant) -> None:
     questions = [json.loads(x)["question"]
                  for x in (ROOT / "bench" / "dev_questions.jsonl").read_text().splitlines()]
-    queries = questions + [p.title for p in list(assistant.retriever.papers.values())[:100]]
+    stored = assistant.retriever.store.papers().values()
+    queries = questions + [p.title for p, _ in list(stored)[:100]]
     assistant.search(queries[0])
     times = []
     for q in queries:

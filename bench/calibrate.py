@@ -137,8 +137,7 @@ def findings_sweep(assistant: Assistant, name: str, data: list) -> None:
 
 def support_sweep(assistant: Assistant, results: dict[str, dict]) -> None:
     """Re-check the raw model sentences of a full run against the source each cites."""
-    papers = assistant.retriever.papers
-    by_title = {p.title: p for p in papers.values()}
+    by_title = {p.title: p for p, _ in assistant.retriever.store.papers().values()}
     rows = []
     for r in results.values():
         sources = {s["n"]: by_title[s["title"]] for s in r.get("sources", [])}

@@ -95,9 +95,14 @@ def main() -> None:
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--prune", is_flag=True, help="Remove papers whose source files are gone.")
 @click.option("--repair", is_flag=True, help="Rebuild a damaged store from the papers it holds.")
+@click.option("--limit", type=click.IntRange(min=0), help="Read at most this many papers.")
 @settings_options
-def ingest(settings: Settings, paths: tuple[str, ...], prune: bool, repair: bool) -> None:
-    """Parse, chunk, embed and store PATHS (default: seeds/). Re-runs embed only what changed."""
+def ingest(
+    settings: Settings, paths: tuple[str, ...], prune: bool, repair: bool, limit: int | None
+) -> None:
+    """Parse, chunk, embed and store PATHS (default: seeds/): listing pages, JSONL, or the
+    arXiv metadata snapshot (.json/.jsonl, gzipped or not; take one field with --category
+    and --limit). Re-runs embed only what changed."""
     from rag import ingest as ingesting
     from rag import repair as repairing
     from rag.corpus import read_corpus
@@ -116,23 +121,28 @@ def ingest(settings: Settings, paths: tuple[str, ...], prune: bool, repair: bool
             aside = repairing.set_aside(settings)
             click.echo(f"moved the damaged store to {aside}; rebuilding {len(papers)} papers")
         else:
-            reading = read_corpus(paths or [str(PROJECT_DIR / "seeds")])
+            reading = read_corpus(paths or [str(PROJECT_DIR / "seeds")], limit,
+                                  settings.filters().categories)  # fmt: skip
             papers, skipped = list(reading.papers), reading.skipped
+            if reading.outside:
+                click.echo(f"{reading.outside} papers outside --category left out", err=True)
             _refuse_damaged(settings)
         store = Store(settings, create=True, embedder_name=embedder.name)
-        show = console_progress("chunk")
+        show = console_progress("paper")
         report = ingesting.ingest_papers(
             papers,
             store,
             embedder,
             prune=prune,
-            progress=lambda p, tp, c, tc: show(c, tc, f"embedding papers {p}/{tp}"),
+            progress=lambda stage, done, total: show(done, total, stage),
         )
     click.echo(
         f"{report.papers} papers, {report.chunks} chunks: {report.added} embedded, "
         f"{report.removed} removed, {report.refreshed} refreshed, "
         f"{report.pruned_papers} papers pruned in {report.seconds:.1f} s -> {store.where}"
     )
+    if report.searchable_s is not None:
+        click.echo(f"new papers searchable after {report.searchable_s:.1f} s")
     for problem in skipped:
         click.echo(f"Skipped: {problem}", err=True)
     if skipped:
@@ -211,6 +221,7 @@ def _hit_json(h: Hit) -> dict:
         "chunk_id": h.chunk_id,
         "chunk": h.chunk_text,
         "listings": [asdict(x) for x in h.paper.listings],
+        "metadata": h.paper.metadata,
     }
 
 

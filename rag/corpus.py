@@ -1,27 +1,32 @@
-"""Read daily-papers listing pages and JSONL files into deduplicated Papers.
+"""Read daily-papers listing pages and JSON lines (rag.jsonl) into deduplicated Papers.
 
 Input is read as far as it goes: a bad file, a bad JSONL line or a broken stretch of a
 listing page is skipped and reported as "path:line: what is wrong; what to do", and the
-rest is read. Nothing is ever stored with its title and abstract shifted.
+rest is read. Nothing is ever stored with its title and abstract shifted. Every paper's
+metadata has one shape (rag.jsonl.metadata), whichever file it came from.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
+import math
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import closing
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from rag.errors import CorpusError
+from rag.jsonl import Record, in_categories, is_jsonl, metadata, read_records, wanted_categories
 from rag.types import Listing, Paper
 
 # A listing page starts with five header lines; the fifth is the date ("Mar 17").
 HEADER_LINES = 5
 DATE_RE = re.compile(r"^[A-Z][a-z]{2} \d{1,2}$")
-SUFFIXES = (".txt", ".jsonl")
+# A file's problems after this many are counted, not listed, but for its last (where a cut
+# file says so): a screenful shows the pattern, and 2 million bad lines do not fill memory.
+MAX_PROBLEMS_PER_FILE = 20
 
 # A listing line's role comes from its shape, so a missing line costs one paper and shifts
 # nothing. Measured on the 630 listings of seeds/ (5 pages): titles are 19-174 characters
@@ -56,27 +61,31 @@ def _symbol(m: re.Match[str]) -> str:
     return _SYMBOLS.get(m[1] or m[2], m[0])
 
 
-_TEX: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]] = [  # in order
-    (re.compile(r"""\{(\\["'`^~]\w)\}"""), r"\1"),  # {\"U} -> \"U
-    (re.compile(r"""\\(["'`^~])(?:\{([A-Za-z])\}|([A-Za-z]))"""), _accent),
-    (re.compile(r"\\(?:emph|textbf|textit|texttt|textsc|underline)\{([^{}]*)\}"), r"\1"),
+# Each pattern comes with a literal all its matches contain: most abstracts contain none,
+# and `in` costs far less than a scan. A lookbehind comes after the literal ($, ~), as re
+# scans for a leading literal but tries a leading lookbehind everywhere (30x slower).
+_TEX: list[tuple[str, re.Pattern[str], str | Callable[[re.Match[str]], str]]] = [  # in order
+    ("{", re.compile(r"""\{(\\["'`^~]\w)\}"""), r"\1"),  # {\"U} -> \"U
+    ("\\", re.compile(r"""\\(["'`^~])(?:\{([A-Za-z])\}|([A-Za-z]))"""), _accent),
+    ("\\", re.compile(r"\\(?:emph|textbf|textit|texttt|textsc|underline)\{([^{}]*)\}"), r"\1"),
     # $math$: opened before a non-blank, closed after one and not before a digit ($5 and $10)
-    (re.compile(r"(?<![\\$])\$(?=[^\s$])([^$\n]{1,200}?)(?<=\S)\$(?!\d)"), r"\1"),
-    (re.compile(r"(?<=[^\W\d_]|\.)~(?=\S)"), " "),  # a tie (network~(NPNet)); 10~30% stays
-    (re.compile(r"\{\\([A-Za-z]+)\}|\\([A-Za-z]+)"), _symbol),
-    (re.compile(r"\\([%&_#$])"), r"\1"),
-    (re.compile(r"``(.*?)''"), r'"\1"'),
-    (re.compile(r"``"), '"'),
-    (re.compile(r"`([^`'\n]+)'"), r"'\1'"),
-    (re.compile(r"(https?://[^\s{}]+)\{\1\}"), r"\1"),  # \href{url}{url} without its \href
+    ("$", re.compile(r"\$(?<![\\$]\$)(?=[^\s$])([^$\n]{1,200}?)(?<=\S)\$(?!\d)"), r"\1"),
+    ("~", re.compile(r"~(?<=[^\W\d_]~|\.~)(?=\S)"), " "),  # a tie (network~(NPNet)); 10~30% stays
+    ("\\", re.compile(r"\{\\([A-Za-z]+)\}|\\([A-Za-z]+)"), _symbol),
+    ("\\", re.compile(r"\\([%&_#$])"), r"\1"),
+    ("``", re.compile(r"``(.*?)''"), r'"\1"'),
+    ("``", re.compile(r"``"), '"'),
+    ("`", re.compile(r"`([^`'\n]+)'"), r"'\1'"),
+    ("{", re.compile(r"(https?://[^\s{}]+)\{\1\}"), r"\1"),  # \href{url}{url} without its \href
 ]
 
 
 def detex(text: str) -> str:
     """Abstracts as a reader would write them: LaTeX escapes resolved, math without its
     dollars, unknown macros (\\method) left as they are; whitespace collapsed."""
-    for pattern, replacement in _TEX:
-        text = pattern.sub(replacement, text)
+    for literal, pattern, replacement in _TEX:
+        if literal in text:
+            text = pattern.sub(replacement, text)
     return " ".join(unicodedata.normalize("NFC", text).split())
 
 
@@ -92,50 +101,76 @@ class Reading:
 
     papers: tuple[Paper, ...]
     skipped: tuple[str, ...] = ()  # "path:line: what is wrong; what to do"
+    outside: int = 0  # papers read but left out by the category filter
 
 
 def input_files(paths: Iterable[str | Path]) -> list[Path]:
-    """Expand folders to their *.txt and *.jsonl files; a path that names nothing, or a file
-    of another type, is a usage mistake and raises CorpusError."""
+    """Expand folders to their listing pages (*.txt) and JSON lines (rag.jsonl.SUFFIXES);
+    a path that names nothing, or a file of another type, is a usage mistake and raises
+    CorpusError."""
     files: list[Path] = []
     for p in map(Path, paths):
         if p.is_dir():
-            files += sorted(f for f in p.iterdir() if f.suffix in SUFFIXES and f.is_file())
+            files += sorted(f for f in p.iterdir() if _readable_type(f) and f.is_file())
         elif p.is_file():
-            if p.suffix not in SUFFIXES:
-                raise CorpusError(f"{p}: unsupported file type; give a listing .txt or a .jsonl")
+            if not _readable_type(p):
+                raise CorpusError(
+                    f"{p}: unsupported file type; give a listing .txt, or JSON lines "
+                    "(.jsonl or .json, maybe gzipped: .jsonl.gz, .json.gz)"
+                )
             files.append(p)
         else:
             raise CorpusError(f"{p}: no such file or folder")
     return files
 
 
-def read_corpus(paths: Iterable[str | Path]) -> Reading:
+def read_corpus(
+    paths: Iterable[str | Path], limit: int | None = None, categories: Sequence[str] = ()
+) -> Reading:
     """Every paper the files and folders hold, one per title with every listing kept, and
-    what was skipped. A title read again with another abstract keeps the first one read.
+    what was skipped; files are streamed, so memory holds the papers kept, not the lines.
+    A title read again with another abstract keeps the first; with the same abstract, it
+    adds its listing and fills the metadata the first lacked. Reading stops at `limit`
+    papers kept. With `categories`, a paper is kept when one of its categories is one given
+    or in its field ("cs" keeps "cs.CL"; "cs.CL" only "cs.CL"); papers without categories
+    (listing pages) are left out, counted in Reading.outside.
     Raises CorpusError when input was found but not one paper could be read from it."""
+    if limit is not None and limit < 0:
+        raise CorpusError(f"limit {limit}: give a number of papers, 0 or more")
+    most = math.inf if limit is None else limit
+    wanted = wanted_categories(categories)
     kept: dict[str, tuple[str, Paper]] = {}  # paper id -> where first read, paper
     skipped: list[str] = []
+    outside = 0
     for path in input_files(paths):
-        try:
-            found, problems = (_parse_jsonl if path.suffix == ".jsonl" else _parse_listing)(path)
-        except CorpusError as exc:
-            skipped.append(str(exc))
-            continue
-        skipped += problems
-        for where, paper in found:
-            first, seen = kept.setdefault(paper.id, (where, paper))
-            if paper.abstract != seen.abstract:
-                skipped.append(
-                    f"{where}: title {_quote(paper.title)} has another abstract than at "
-                    f"{first}, which was kept; rename one title if they are different papers"
-                )
-            elif not set(paper.listings) <= set(seen.listings):
-                more = tuple(x for x in paper.listings if x not in seen.listings)
-                kept[paper.id] = (first, replace(seen, listings=seen.listings + more))
-    if skipped and not kept:
+        if len(kept) >= most:
+            break
+        source, problems, last = str(path.resolve()), 0, ""
+        with closing(read_records(path) if is_jsonl(path) else _read_listing(path)) as items:
+            for item in items:
+                if isinstance(item, Record):
+                    if wanted and not in_categories(item.metadata["categories"], wanted):
+                        outside += 1
+                        continue
+                    problem = _keep(kept, f"{path}:{item.line}", _paper(item, source))
+                else:
+                    problem = item
+                if problem:
+                    problems, last = problems + 1, problem
+                    if problems <= MAX_PROBLEMS_PER_FILE:
+                        skipped.append(problem)
+                if len(kept) >= most:
+                    break
+        if problems > MAX_PROBLEMS_PER_FILE + 1:
+            skipped.append(
+                f"{path}: {problems - MAX_PROBLEMS_PER_FILE - 1} more problems like those above, "
+                "not listed; fix those and read the file again"
+            )
+        if problems > MAX_PROBLEMS_PER_FILE:
+            skipped.append(last)  # a file that breaks off says so last
+    if skipped and not kept and not outside:
         raise _failure("no paper could be read", skipped)
-    return Reading(tuple(paper for _, paper in kept.values()), tuple(skipped))
+    return Reading(tuple(paper for _, paper in kept.values()), tuple(skipped), outside)
 
 
 def read_papers(paths: Iterable[str | Path]) -> list[Paper]:
@@ -168,73 +203,69 @@ def _roles(texts: list[str]) -> list[str]:
     return roles
 
 
-def _parse_listing(path: Path) -> tuple[list[tuple[str, Paper]], list[str]]:
+def _read_listing(path: Path) -> Iterator[Record | str]:
     """A listing page: header, then title and abstract lines, blank lines between."""
-    lines = [(n, " ".join(line.split())) for n, line in enumerate(_lines(path), 1)]
+    try:
+        lines = [(n, " ".join(line.split())) for n, line in enumerate(_lines(path), 1)]
+    except CorpusError as exc:
+        yield str(exc)
+        return
     lines = [(n, line) for n, line in lines if line]
     if len(lines) < HEADER_LINES or not DATE_RE.match(lines[HEADER_LINES - 1][1]):
         line_no = lines[HEADER_LINES - 1][0] if len(lines) >= HEADER_LINES else 1
-        raise CorpusError(
+        yield (
             f"{path}:{line_no}: not a daily-papers listing page (expected five header lines "
             "ending in a date like 'Mar 17'); give a listing page or a .jsonl file"
         )
-    listing = (Listing(str(path.resolve()), lines[HEADER_LINES - 1][1]),)
+        return
+    listed = lines[HEADER_LINES - 1][1]
     body = lines[HEADER_LINES:]
-    papers: list[tuple[str, Paper]] = []
-    problems: list[str] = []
     title: tuple[int, str, str] | None = None  # line, text, the title line before it
     last = ""  # the latest title line, to place a problem among its neighbours
     for (n, text), role in zip(body, _roles([text for _, text in body]), strict=True):
         if role == TITLE:
             if title:
-                problems.append(_no_abstract(path, *title))
+                yield _no_abstract(path, *title)
             title, last = (n, text, last), text
         elif title:
-            papers.append((f"{path}:{title[0]}", _paper(title[1], text, listing)))
+            yield Record(title[0], title[1], text, listed, metadata())
             title = None
         else:
-            problems.append(
+            yield (
                 f"{path}:{n}: abstract {_quote(text)} has no title{_after(last)}; "
                 "add its title line before it"
             )
     if title:
-        problems.append(_no_abstract(path, *title))
-    return papers, problems
+        yield _no_abstract(path, *title)
 
 
-def _parse_jsonl(path: Path) -> tuple[list[tuple[str, Paper]], list[str]]:
-    """One JSON object per line with `title` and `abstract`; other fields become metadata."""
-    papers: list[tuple[str, Paper]] = []
-    problems: list[str] = []
-    for n, line in enumerate(_lines(path), 1):
-        if line.strip():
-            try:
-                papers.append((f"{path}:{n}", _json_paper(line, str(path.resolve()))))
-            except ValueError as exc:
-                problems.append(f"{path}:{n}: {exc}")
-    return papers, problems
+def _keep(kept: dict[str, tuple[str, Paper]], where: str, paper: Paper) -> str | None:
+    """Add the paper to `kept`, or merge it into the one of the same title; the problem
+    when that one has another abstract."""
+    first, seen = kept.setdefault(paper.id, (where, paper))
+    if paper is seen:
+        return None
+    if paper.abstract != seen.abstract:
+        return (
+            f"{where}: title {_quote(paper.title)} has another abstract than at "
+            f"{first}, which was kept; rename one title if they are different papers"
+        )
+    more = tuple(x for x in paper.listings if x not in seen.listings)
+    if more:  # and what the first copy's metadata lacks: a listing page's paper gets its id
+        filled = {k: v for k, v in paper.metadata.items() if v and not seen.metadata.get(k)}
+        meta = {**seen.metadata, **filled}
+        kept[paper.id] = (first, replace(seen, listings=seen.listings + more, metadata=meta))
+    return None
 
 
-def _json_paper(line: str, source: str) -> Paper:
-    """The paper of one JSONL line; ValueError says what is wrong with it and what to do."""
-    try:
-        obj = json.loads(line)
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"invalid JSON ({exc.msg}); fix or remove the line") from None
-    if not isinstance(obj, dict):
-        raise ValueError("expected a JSON object with title and abstract; fix or remove the line")
-    title, abstract = obj.pop("title", None), obj.pop("abstract", None)
-    for name, value in (("title", title), ("abstract", abstract)):
-        if not isinstance(value, str) or not value.strip():
-            raise ValueError(f"missing or empty {name!r}; every line needs a title and abstract")
-    return _paper(title, abstract, (Listing(source, str(obj.get("date", ""))),), obj)
+def _paper(record: Record, source: str) -> Paper:
+    title = detex(record.title)
+    listing = Listing(source, record.listed)
+    return Paper(paper_id(title), title, detex(record.abstract), (listing,), record.metadata)
 
 
-def _paper(
-    title: str, abstract: str, listings: tuple[Listing, ...], meta: dict | None = None
-) -> Paper:
-    title, abstract = detex(title), detex(abstract)
-    return Paper(paper_id(title), title, abstract, listings, meta or {})
+def _readable_type(path: Path) -> bool:
+    return path.suffix == ".txt" or is_jsonl(path)
 
 
 def _lines(path: Path) -> list[str]:

@@ -26,7 +26,9 @@ from rag.types import Chunk, Listing, Paper
 # that an interrupt loses about 5 seconds of work.
 BATCH_CHUNKS = 256
 
-Progress = Callable[[int, int, int, int], None]  # papers done/total, chunks done/total
+Progress = Callable[[str, int, int], None]  # stage, papers done, papers in the stage
+ABSTRACTS = "searchable (abstract views)"
+VIEWS = "sentence views"
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,7 @@ class IngestReport:
     refreshed: int
     pruned_papers: int
     seconds: float
+    searchable_s: float | None = None  # until every new paper could be found (None: none new)
 
 
 def ingest(
@@ -66,17 +69,18 @@ def ingest_papers(
     wanted = {c.id for c in chunks}
 
     new = [c for c in chunks if c.id not in stored]
+    read_s = time.perf_counter() - start
     stale = {cid for cid, (pid, *_) in stored.items() if pid in papers and cid not in wanted}
     refresh = [
         c for c in chunks if c.id in stored and stored[c.id][2] != signature(papers[c.paper_id])
     ]
     pruned = _gone_papers(papers, known) if prune else set()
 
-    _add(new, papers, store, embedder, progress)
+    searchable = _add(new, papers, store, embedder, progress)
     store.update_metadata(refresh, papers)
     gone = stale | {cid for cid, (pid, *_) in stored.items() if pid in pruned}
     store.delete(gone)
-    if new or gone or refresh or store.keywords() is None:
+    if gone or refresh or store.keywords() is None:
         store.save_keywords()
     return IngestReport(
         papers=len(papers),
@@ -86,6 +90,7 @@ def ingest_papers(
         refreshed=len(refresh),
         pruned_papers=len(pruned),
         seconds=time.perf_counter() - start,
+        searchable_s=None if searchable is None else searchable + read_s,
     )
 
 
@@ -95,22 +100,44 @@ def _add(
     store: Store,
     embedder: Embedder,
     progress: Progress | None,
-) -> None:
+) -> float | None:
+    """Embed and write the new chunks in two passes: every new paper's abstract view first
+    (the paper is then searchable: one vector each), then the sentence views, a whole
+    paper per batch. An interrupted second pass is completed by the next ingest, the way
+    any interrupted run is. Returns the seconds until the new papers were searchable."""
+    start = time.perf_counter()
+    first = [c for c in new if c.kind == "abstract"]
+    _embed_in_batches(ABSTRACTS, [[c] for c in first], papers, store, embedder, progress)
+    if first:
+        store.save_keywords()
+    searchable = time.perf_counter() - start if first else None
     by_paper: dict[str, list[Chunk]] = defaultdict(list)
     for c in new:
-        by_paper[c.paper_id].append(c)
-    done_papers = done_chunks = 0
-    if progress and new:
-        progress(0, len(by_paper), 0, len(new))
+        if c.kind != "abstract":
+            by_paper[c.paper_id].append(c)
+    _embed_in_batches(VIEWS, list(by_paper.values()), papers, store, embedder, progress)
+    return searchable
+
+
+def _embed_in_batches(
+    stage: str,
+    groups: list[list[Chunk]],
+    papers: dict[str, Paper],
+    store: Store,
+    embedder: Embedder,
+    progress: Progress | None,
+) -> None:
+    """Write groups of chunks (never splitting a group) in batches of about BATCH_CHUNKS."""
+    if progress and groups:
+        progress(stage, 0, len(groups))
     batch: list[Chunk] = []
-    for n, group in enumerate(by_paper.values(), 1):
+    for n, group in enumerate(groups, 1):
         batch += group
-        if len(batch) >= BATCH_CHUNKS or n == len(by_paper):
+        if len(batch) >= BATCH_CHUNKS or n == len(groups):
             store.add(batch, papers, embedder.encode([embed_text(c) for c in batch]))
-            done_papers, done_chunks = n, done_chunks + len(batch)
             batch = []
             if progress:
-                progress(done_papers, len(by_paper), done_chunks, len(new))
+                progress(stage, n, len(groups))
 
 
 def _merge_listings(paper: Paper, known: tuple[Listing, ...] | None, prune: bool) -> Paper:

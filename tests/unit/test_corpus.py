@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import gzip
 import json
 import re
 from pathlib import Path
@@ -8,15 +9,18 @@ import pytest
 
 from rag.corpus import (
     ABSTRACT,
+    MAX_PROBLEMS_PER_FILE,
     TITLE,
     Reading,
     detex,
+    input_files,
     line_role,
     paper_id,
     read_corpus,
     read_papers,
 )
 from rag.errors import CorpusError
+from rag.types import Listing
 
 HEADER = (
     "new\n\nGet trending papers in your email inbox!\n\nSubscribe\n\n"
@@ -24,6 +28,9 @@ HEADER = (
 )
 # One real page of seeds/: 86 papers, every title and abstract on its own line.
 PAGE = "003_457e6e6d572be627.txt"
+# Twelve invented papers in the arXiv snapshot's format, with a line cut short at line 7.
+SAMPLE = Path(__file__).resolve().parents[1] / "data" / "arxiv_sample.jsonl"
+CUT_LINE = f"{SAMPLE}:7: invalid JSON (Unterminated string starting at); fix or remove the line"
 
 
 def positional(path: Path) -> list[tuple[int, str, int, str]]:
@@ -94,7 +101,8 @@ def test_listing_page_parses_titles_and_abstracts(tmp_path):
         ("A Title", "An abstract. Two sentences."),
         ("B Title", "B abs."),
     ]
-    assert reading.papers[0].listings[0].date == "Mar 3"
+    assert reading.papers[0].listings[0].date == "Mar 3"  # as the page says: no year made up
+    assert reading.papers[0].metadata == {"date": "", "categories": [], "arxiv_id": ""}
     assert reading.papers[0].id == paper_id("a  title")
 
 
@@ -156,7 +164,7 @@ def test_folder_with_bad_files_reads_the_good_ones_and_lists_the_bad(tmp_path, s
     (tmp_path / "latin1.jsonl").write_bytes(b'{"title": "a", "abstract": "b"}\n{"title": "\xff"}\n')
     (tmp_path / "ignored.pdf").write_text("%PDF")
     reading = read_corpus([tmp_path])
-    assert len(reading.papers) == 86
+    assert len(reading.papers) == 87  # and line 1 of latin1.jsonl
     assert [s.split(": ")[0] for s in reading.skipped] == [
         f"{tmp_path / 'latin1.jsonl'}:2",
         f"{tmp_path / 'notes.txt'}:5",
@@ -188,8 +196,10 @@ def test_jsonl_keeps_extra_fields_as_metadata(tmp_path):
     f.write_text("\n".join(json.dumps(r) for r in rows) + "\n\n")
     papers = read_papers([f])
     assert [p.title for p in papers] == ["T1", "T2"]
-    assert papers[0].metadata == {"url": "http://x", "date": "2024-01-02"}
+    shape = {"date": "", "categories": [], "arxiv_id": ""}
+    assert papers[0].metadata == {**shape, "url": "http://x", "date": "2024-01-02", "year": 2024}
     assert papers[0].listings[0].date == "2024-01-02"
+    assert papers[1].metadata == shape
 
 
 @pytest.mark.parametrize(
@@ -242,11 +252,20 @@ def test_unknown_file_type_and_missing_path_are_usage_errors(tmp_path):
         read_corpus([tmp_path / "missing"])
 
 
-def test_non_utf8_file_names_the_line(tmp_path):
+def test_non_utf8_line_is_skipped_and_named(tmp_path):
     f = tmp_path / "bad.jsonl"
     f.write_bytes(b'{"title": "ok", "abstract": "fine."}\n{"title": "\xff"}\n')
+    reading = read_corpus([f])
+    assert [p.title for p in reading.papers] == ["ok"]
+    assert reading.skipped == (
+        f"{f}:2: not UTF-8 text (invalid start byte); convert the file to UTF-8",
+    )
     with pytest.raises(CorpusError, match=r"bad.jsonl:2: not UTF-8 text"):
-        read_corpus([f])
+        read_papers([f])
+    page = tmp_path / "page.txt"
+    page.write_bytes(HEADER.encode() + b"Mar 3\n\nT\xff\n")
+    with pytest.raises(CorpusError, match=r"page.txt:11: not UTF-8 text"):
+        read_corpus([page])
 
 
 @pytest.mark.parametrize(
@@ -270,6 +289,7 @@ def test_non_utf8_file_names_the_line(tmp_path):
         (r"up to 5.18\times faster", "up to 5.18× faster"),
         ("at https://x.io/a{https://x.io/a}.", "at https://x.io/a."),
         (r"Our \method beats \etc", r"Our \method beats \etc"),  # a paper's own macro
+        ("  We study\nthe  $k$-nearest\n  points.\n", "We study the k-nearest points."),
     ],
 )
 def test_detex(tex, text):
@@ -289,3 +309,192 @@ def test_titles_and_abstracts_are_detexed_before_ids_and_dedupe(tmp_path):
     assert (paper.title, paper.abstract) == ("M^3ViT: Experts", "We gain 5.8% in WER. It works.")
     assert paper.id == paper_id("M^3ViT: Experts")
     assert len(paper.listings) == 2
+
+
+def ids(reading: Reading) -> set[str]:
+    return {p.metadata["arxiv_id"] for p in reading.papers}
+
+
+def test_arxiv_snapshot_papers_are_detexed_and_dated():
+    reading = read_corpus([SAMPLE])
+    assert reading.skipped == (CUT_LINE,)
+    assert len(reading.papers) == 12
+    paper = next(p for p in reading.papers if p.metadata["arxiv_id"] == "2403.01234")
+    assert (
+        paper.title == "Sparse Retrieval Beats Dense Retrieval on Long-Context Question Answering"
+    )
+    assert paper.abstract.startswith("We compare sparse and dense retrievers on long-context")
+    assert (
+        "for 82% of the questions" in paper.abstract and "the k-nearest passages" in paper.abstract
+    )
+    assert paper.listings == (Listing(str(SAMPLE), "2024-03-04"),)
+    assert (paper.metadata["date"], paper.metadata["year"]) == ("2024-03-04", 2024)
+    titles = {p.title for p in reading.papers}
+    assert "Learning the Schrödinger equation with neural operators" in titles
+
+
+@pytest.mark.parametrize(
+    ("categories", "expected"),
+    [
+        (["cs"], {"2403.01234", "2310.04567", "1905.11111", "2104.08888", "2312.00042"}),
+        (["cs.CL"], {"2403.01234", "2104.08888"}),
+        (["math"], {"2401.00002", "2208.05555"}),  # not math-ph
+        (["math-ph"], {"1603.07777"}),
+        (["hep-th"], {"hep-th/9901001", "0907.1234"}),  # primary or cross-listed
+        (["quant-ph", "astro-ph"], {"2207.00123", "1012.3456"}),
+        (["physics"], set()),
+    ],
+)
+def test_category_filter_keeps_a_field_or_one_category(categories, expected):
+    reading = read_corpus([SAMPLE], categories=categories)
+    assert ids(reading) == expected
+    assert reading.outside == 12 - len(expected)
+    assert reading.skipped == (CUT_LINE,)
+
+
+def test_category_filter_leaves_out_listing_pages(tmp_path):
+    page = tmp_path / "page.txt"
+    page.write_text(HEADER + "Mar 3\n\nA Title\n\nAn abstract. Two sentences.\n\nB\n\nB abs.\n")
+    reading = read_corpus([page, SAMPLE], categories=["cs"])
+    assert len(reading.papers) == 5 and all(p.metadata["arxiv_id"] for p in reading.papers)
+    assert reading.outside == 2 + 7
+    assert read_corpus([page], categories=["cs"]) == Reading((), (), outside=2)
+
+
+class EndlessSnapshot:
+    """A two-million-line snapshot made as it is read, every other paper in cs; it counts
+    the lines read, and fails the test when reading goes far past where it should stop."""
+
+    def __init__(self) -> None:
+        self.lines_read = 0
+
+    def open(self, path: Path, mode: str) -> EndlessSnapshot:  # stands in for open()
+        self.lines_read = 0
+        return self
+
+    def __enter__(self) -> EndlessSnapshot:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def __iter__(self):
+        for i in range(2_000_000):
+            if i > 50_000:
+                pytest.fail(f"read {i} lines: the limit did not stop the reading")
+            self.lines_read += 1
+            record = {
+                "id": f"2401.{i:05d}",
+                "title": f"Paper number {i}",
+                "abstract": f"  Abstract of paper\n  {i}.\n",
+                "categories": "cs.CL cs.LG" if i % 2 else "math.PR",
+                "versions": [{"version": "v1", "created": "Tue, 2 Jan 2024 10:00:00 GMT"}],
+                "update_date": "2024-01-03",
+            }
+            yield json.dumps(record).encode() + b"\n"
+
+
+def test_limit_stops_reading_a_long_file(tmp_path, monkeypatch):
+    dump = EndlessSnapshot()
+    monkeypatch.setattr("rag.jsonl.open", dump.open, raising=False)
+    path = tmp_path / "arxiv-metadata-oai-snapshot.json"
+    path.touch()
+    reading = read_corpus([path], limit=1000)
+    assert len(reading.papers) == 1000 and dump.lines_read == 1000
+    reading = read_corpus([path], limit=100, categories=["cs"])
+    assert len(reading.papers) == 100 and dump.lines_read == 200
+    assert all("cs.CL" in p.metadata["categories"] for p in reading.papers)
+    assert reading.outside == 100
+
+
+def test_limit_counts_papers_kept(tmp_path):
+    rows = ["A", "A", "{cut", "B", "C"]
+    f = tmp_path / "mine.jsonl"
+    f.write_text(
+        "\n".join(r if r == "{cut" else json.dumps({"title": r, "abstract": r + "."}) for r in rows)
+    )
+    reading = read_corpus([f, SAMPLE], limit=2)
+    assert [p.title for p in reading.papers] == ["A", "B"]
+    [problem] = reading.skipped
+    assert problem.startswith(f"{f}:3: invalid JSON")
+    assert len(read_corpus([f, SAMPLE], limit=4).papers) == 4
+    assert read_corpus([f], limit=0) == Reading((), ())
+    with pytest.raises(CorpusError, match="limit -1"):
+        read_corpus([f], limit=-1)
+
+
+def test_listing_page_and_arxiv_record_of_one_title_are_one_paper(tmp_path):
+    page = tmp_path / "page.txt"
+    page.write_text(
+        HEADER + "Mar 5\n\nSparse Retrieval Beats Dense Retrieval on Long-Context Question "
+        "Answering\n\nWe compare sparse and dense retrievers on long-context question "
+        "answering. A sparse retriever with learned term weights finds the supporting passage "
+        "for 82\\% of the questions, against 71\\% for the best dense retriever. The gap grows "
+        "with document length, and the $k$-nearest passages of the dense retriever are often "
+        "near duplicates. Code is available at https://example.org/sparse-qa.\n"
+    )
+    on_page = Listing(str(page.resolve()), "Mar 5")
+    in_dump = Listing(str(SAMPLE), "2024-03-04")
+    for paths, listings in (
+        ([page, SAMPLE], (on_page, in_dump)),
+        ([SAMPLE, page], (in_dump, on_page)),
+    ):
+        reading = read_corpus(paths)
+        assert reading.skipped == (CUT_LINE,)
+        assert len(reading.papers) == 12
+        [paper] = [p for p in reading.papers if p.title.startswith("Sparse Retrieval")]
+        assert paper.listings == listings
+        assert paper.metadata["arxiv_id"] == "2403.01234"  # the record's, whichever came first
+        assert paper.metadata["categories"] == ["cs.CL", "cs.LG"]
+        assert paper.metadata["date"] == "2024-03-04"
+    reading = read_corpus([page, SAMPLE], categories=["cs.CL"])
+    [paper] = [p for p in reading.papers if p.title.startswith("Sparse Retrieval")]
+    assert paper.listings == (in_dump,)  # the page's listing left out with the page
+
+
+def test_gzip_snapshot_reads_as_the_plain_one(tmp_path):
+    gz = tmp_path / "arxiv.json.gz"
+    gz.write_bytes(gzip.compress(SAMPLE.read_bytes()))
+    plain, packed = read_corpus([SAMPLE]), read_corpus([gz])
+    assert [(p.id, p.abstract, p.metadata) for p in packed.papers] == [
+        (p.id, p.abstract, p.metadata) for p in plain.papers
+    ]
+    assert packed.skipped == (CUT_LINE.replace(str(SAMPLE), str(gz)),)
+
+
+def test_cut_gzip_keeps_what_was_read_and_says_where_it_broke(tmp_path):
+    lines = [json.dumps({"title": f"T{i}", "abstract": f"A{i}."}) for i in range(3000)]
+    data = gzip.compress("\n".join(lines).encode(), compresslevel=0)
+    gz = tmp_path / "cut.jsonl.gz"
+    gz.write_bytes(data[: len(data) // 2])
+    reading = read_corpus([gz])
+    [problem] = reading.skipped
+    good = int(re.search(r"lines 1-(\d+) were read", problem)[1])
+    assert problem.startswith(f"{gz}:{good + 1}: the file breaks off (Compressed file ended")
+    assert [p.title for p in reading.papers] == [f"T{i}" for i in range(good)]
+    assert 1000 < good < 2000
+
+
+def test_a_file_of_many_problems_lists_the_first_and_the_last(tmp_path):
+    f = tmp_path / "bad.jsonl.gz"
+    rows = ['{"title": "ok", "abstract": "fine."}'] + ["{oops"] * 30
+    data = gzip.compress("".join(r + "\n" for r in rows).encode(), compresslevel=0)
+    f.write_bytes(data[:-8])  # and the file breaks off: its checksum is cut
+    reading = read_corpus([f])
+    assert [p.title for p in reading.papers] == ["ok"]
+    assert len(reading.skipped) == MAX_PROBLEMS_PER_FILE + 2
+    assert reading.skipped[0].startswith(f"{f}:2: invalid JSON")
+    assert reading.skipped[-2] == (
+        f"{f}: 10 more problems like those above, not listed; fix those and read the file again"
+    )
+    assert "the file breaks off" in reading.skipped[-1]
+
+
+def test_input_files_takes_json_lines_plain_or_gzipped(tmp_path):
+    names = ["a.json", "b.jsonl", "c.json.gz", "d.jsonl.gz", "e.gz", "f.txt.gz", "g.txt", "h.js"]
+    for name in names:
+        (tmp_path / name).write_text("")
+    wanted = ["a.json", "b.jsonl", "c.json.gz", "d.jsonl.gz", "g.txt"]
+    assert input_files([tmp_path]) == [tmp_path / n for n in wanted]
+    with pytest.raises(CorpusError, match="unsupported file type"):
+        input_files([tmp_path / "e.gz"])

@@ -6,7 +6,8 @@ import pytest
 
 from rag.config import Settings
 from rag.errors import CorpusError, StoreError
-from rag.ingest import ingest
+from rag.ingest import ABSTRACTS, VIEWS, ingest
+from rag.keywords import KeywordIndex
 from rag.store import Store
 from tests.fakes import FakeEmbedder
 
@@ -126,3 +127,36 @@ def test_a_store_refuses_vectors_from_another_embedder(tmp_path, store):
 def test_unreachable_chroma_server_is_a_one_line_store_error():
     with pytest.raises(StoreError, match="cannot reach the Chroma server at http://127.0.0.1:9"):
         Store(Settings(chroma_url="http://127.0.0.1:9"))
+
+
+def test_every_paper_is_searchable_before_any_sentence_view_is_embedded(tmp_path, store):
+    f = _jsonl(tmp_path / "a.jsonl", ROWS)
+    stages: list[tuple[str, int, int]] = []
+    seen_at_views: list[int] = []
+
+    def progress(stage: str, done: int, total: int) -> None:
+        stages.append((stage, done, total))
+        if stage == VIEWS and done == 0:
+            seen_at_views.append(len(store.papers()))
+
+    report = ingest([f], store, FakeEmbedder(), progress=progress)
+    assert [s for s, _, _ in stages] == [ABSTRACTS, ABSTRACTS, VIEWS, VIEWS]
+    assert seen_at_views == [len(ROWS)]
+    assert KeywordIndex.load(store.folder).ids  # keyword search works from the first pass
+    assert report.searchable_s is not None and report.searchable_s <= report.seconds
+
+
+class DiesInTheSecondPass(FakeEmbedder):
+    def encode(self, texts):
+        if self.calls == 1:  # the first call embedded the abstract views
+            raise Interrupt
+        return super().encode(texts)
+
+
+def test_an_interrupted_second_pass_leaves_papers_searchable_and_is_completed(tmp_path, store):
+    f = _jsonl(tmp_path / "a.jsonl", ROWS)
+    with pytest.raises(Interrupt):
+        ingest([f], store, DiesInTheSecondPass())
+    assert len(store.papers()) == len(ROWS) and store.count() == len(ROWS)
+    report = ingest([f], store, FakeEmbedder())
+    assert store.count() == report.chunks and report.searchable_s is None

@@ -137,7 +137,7 @@ class Assistant:
         hits = self.retriever.search_vector(query, vector, self.settings.k, filters.where())
         evidence = self.retriever.evidence(vector, hits, self.settings.sentences_per_source)
         decline = guard.check(query, evidence, self.retriever.in_corpus, self.settings)
-        found = compose.findings(evidence, self.settings.abstain_threshold)
+        found = compose.findings(evidence, self.settings.abstain_threshold, question=query)
         if decline and not decline.near:
             found = ()
         retrieved = time.perf_counter()

@@ -116,6 +116,7 @@ def ingest(
     waiting = functools.partial(click.echo, err=True)
     with one_writer(settings, waiting):
         skipped: tuple[str, ...] = ()
+        complete: frozenset[str] = frozenset()
         if repair:
             papers = repairing.recover_papers(settings)
             aside = repairing.set_aside(settings)
@@ -123,7 +124,7 @@ def ingest(
         else:
             reading = read_corpus(paths or [str(PROJECT_DIR / "seeds")], limit,
                                   settings.filters().categories)  # fmt: skip
-            papers, skipped = list(reading.papers), reading.skipped
+            papers, skipped, complete = list(reading.papers), reading.skipped, reading.complete
             if reading.outside:
                 click.echo(f"{reading.outside} papers outside --category left out", err=True)
             _refuse_damaged(settings)
@@ -135,6 +136,7 @@ def ingest(
             embedder,
             prune=prune,
             progress=lambda stage, done, total: show(done, total, stage),
+            complete=complete,
         )
     click.echo(
         f"{report.papers} papers, {report.chunks} chunks: {report.added} embedded, "

@@ -102,6 +102,7 @@ class Reading:
     papers: tuple[Paper, ...]
     skipped: tuple[str, ...] = ()  # "path:line: what is wrong; what to do"
     outside: int = 0  # papers read but left out by the category filter
+    complete: frozenset[str] = frozenset()  # sources read whole, without a problem or filter
 
 
 def input_files(paths: Iterable[str | Path]) -> list[Path]:
@@ -141,7 +142,7 @@ def read_corpus(
     wanted = wanted_categories(categories)
     kept: dict[str, tuple[str, Paper]] = {}  # paper id -> where first read, paper
     skipped: list[str] = []
-    outside = 0
+    outside, complete = 0, set()
     for path in input_files(paths):
         if len(kept) >= most:
             break
@@ -161,6 +162,9 @@ def read_corpus(
                         skipped.append(problem)
                 if len(kept) >= most:
                     break
+            else:
+                if not problems and not wanted:
+                    complete.add(source)
         if problems > MAX_PROBLEMS_PER_FILE + 1:
             skipped.append(
                 f"{path}: {problems - MAX_PROBLEMS_PER_FILE - 1} more problems like those above, "
@@ -170,7 +174,8 @@ def read_corpus(
             skipped.append(last)  # a file that breaks off says so last
     if skipped and not kept and not outside:
         raise _failure("no paper could be read", skipped)
-    return Reading(tuple(paper for _, paper in kept.values()), tuple(skipped), outside)
+    papers = tuple(paper for _, paper in kept.values())
+    return Reading(papers, tuple(skipped), outside, frozenset(complete))
 
 
 def read_papers(paths: Iterable[str | Path]) -> list[Paper]:

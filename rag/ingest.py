@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rag.chunking import chunk_paper, embed_text
-from rag.corpus import read_papers
+from rag.corpus import input_files, read_papers
 from rag.embed import Embedder
 from rag.records import parse_listings, signature
 from rag.store import Store
@@ -50,8 +50,11 @@ def ingest(
     prune: bool = False,
     progress: Progress | None = None,
 ) -> IngestReport:
-    """Bring the store in line with the papers in these files and folders."""
-    return ingest_papers(read_papers(paths), store, embedder, prune, progress)
+    """Bring the store in line with the papers in these files and folders (which must
+    read without a problem: the faces use read_corpus and ingest_papers for partial input)."""
+    papers = read_papers(paths)
+    whole = frozenset(str(f.resolve()) for f in input_files(paths))
+    return ingest_papers(papers, store, embedder, prune, progress, whole)
 
 
 def ingest_papers(
@@ -60,7 +63,10 @@ def ingest_papers(
     embedder: Embedder,
     prune: bool = False,
     progress: Progress | None = None,
+    complete: frozenset[str] = frozenset(),
 ) -> IngestReport:
+    """Store these papers. With `prune`, papers whose sources are all gone, or were read
+    whole (`complete`) without them, are removed."""
     start = time.perf_counter()
     stored = store.chunk_index()
     known = {pid: parse_listings(listings) for pid, listings, _ in stored.values()}
@@ -74,7 +80,7 @@ def ingest_papers(
     refresh = [
         c for c in chunks if c.id in stored and stored[c.id][2] != signature(papers[c.paper_id])
     ]
-    pruned = _gone_papers(papers, known) if prune else set()
+    pruned = _gone_papers(papers, known, complete) if prune else set()
 
     searchable = _add(new, papers, store, embedder, progress)
     store.update_metadata(refresh, papers)
@@ -150,10 +156,17 @@ def _merge_listings(paper: Paper, known: tuple[Listing, ...] | None, prune: bool
     return dataclasses.replace(paper, listings=listings)
 
 
-def _gone_papers(papers: dict[str, Paper], known: dict[str, tuple[Listing, ...]]) -> set[str]:
-    """Papers in the store, not in this run, whose every source file no longer exists."""
+def _gone_papers(
+    papers: dict[str, Paper], known: dict[str, tuple[Listing, ...]], complete: frozenset[str]
+) -> set[str]:
+    """Papers in the store, not in this run, whose every source file is gone or was just
+    read whole without them (an edited file, a retitled paper)."""
+
+    def gone(x: Listing) -> bool:
+        return x.source in complete or not Path(x.source).exists()
+
     return {
         pid
         for pid, listings in known.items()
-        if pid not in papers and not any(Path(x.source).exists() for x in listings)
+        if pid not in papers and all(gone(x) for x in listings)
     }

@@ -66,3 +66,15 @@ def test_a_decline_says_why_and_labels_the_closest_quotes():
     assert text.startswith("The papers do not cover this. No paper mentions Zorblax.")
     assert CLOSEST in text
     assert decline_text("The papers do not cover this.", "", ()) == "The papers do not cover this."
+
+
+def test_a_quote_naming_what_was_asked_outranks_a_slightly_closer_one():
+    evidence = [_evidence(1, "Shrutilipi", [
+        ("Models improve by 10%.", 0.62),
+        ("It holds 6,400 hours of audio in 12 languages.", 0.55),
+    ])]  # fmt: skip
+    plain = findings(evidence, min_score=0.35)
+    asked = findings(evidence, min_score=0.35, question="How many hours of audio, which languages?")
+    assert plain[0].quote == "Models improve by 10%."
+    assert asked[0].quote == "It holds 6,400 hours of audio in 12 languages."
+    assert asked[0].score == 0.55  # the shown score stays the cosine

@@ -5,8 +5,9 @@ import json
 import pytest
 
 from rag.config import Settings
+from rag.corpus import read_corpus
 from rag.errors import CorpusError, StoreError
-from rag.ingest import ABSTRACTS, VIEWS, ingest
+from rag.ingest import ABSTRACTS, VIEWS, ingest, ingest_papers
 from rag.keywords import KeywordIndex
 from rag.store import Store
 from tests.fakes import FakeEmbedder
@@ -72,6 +73,27 @@ def test_prune_removes_papers_whose_files_are_gone(tmp_path, store):
     pruned = ingest([a], store, embedder, prune=True)
     assert pruned.pruned_papers == 2
     assert sorted(p.title for p, _ in store.papers().values()) == ["Paper 0", "Paper 1"]
+
+
+def test_prune_removes_papers_no_longer_in_a_file_read_whole(tmp_path, store):
+    a = _jsonl(tmp_path / "a.jsonl", ROWS[:3])
+    ingest([a], store, FakeEmbedder())
+    _jsonl(a, [ROWS[0], {**ROWS[1], "title": "Paper 1, retitled"}])
+    assert ingest([a], store, FakeEmbedder()).pruned_papers == 0  # without --prune: kept
+    pruned = ingest([a], store, FakeEmbedder(), prune=True)
+    assert pruned.pruned_papers == 2
+    assert sorted(p.title for p, _ in store.papers().values()) == ["Paper 0", "Paper 1, retitled"]
+
+
+def test_prune_keeps_papers_of_a_file_read_with_problems(tmp_path, store):
+    a = _jsonl(tmp_path / "a.jsonl", ROWS[:2])
+    ingest([a], store, FakeEmbedder())
+    a.write_text(json.dumps(ROWS[0]) + "\n{broken\n")
+    reading = read_corpus([a])
+    assert reading.skipped and not reading.complete
+    report = ingest_papers(list(reading.papers), store, FakeEmbedder(), prune=True,
+                           complete=reading.complete)  # fmt: skip
+    assert report.pruned_papers == 0 and len(store.papers()) == 2
 
 
 def test_bad_input_leaves_the_store_untouched(tmp_path, store):

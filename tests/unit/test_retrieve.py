@@ -1,8 +1,14 @@
 from __future__ import annotations
 
+import json
+
 import pytest
 
-from rag.retrieve import zscores
+from rag.config import Settings
+from rag.ingest import ingest
+from rag.retrieve import Retriever, zscores
+from rag.store import Store
+from tests.fakes import FakeEmbedder
 
 
 def test_zscores_fill_missing_with_the_worst_seen_score():
@@ -14,3 +20,22 @@ def test_zscores_fill_missing_with_the_worst_seen_score():
 
 def test_zscores_of_equal_scores_are_zero():
     assert zscores({"a": 2.0, "b": 2.0}, ["a", "b"]) == {"a": 0.0, "b": 0.0}
+
+
+def test_a_retriever_open_during_an_ingest_finds_the_new_papers(tmp_path):
+    settings = Settings(store_path=str(tmp_path / "store"))
+    writer = Store(settings, create=True, embedder_name=FakeEmbedder.name)
+    rows = [{"title": f"Paper {i}", "abstract": f"Topic {i} is studied here. It works."}
+            for i in range(3)]  # fmt: skip
+    first = tmp_path / "a.jsonl"
+    first.write_text(json.dumps(rows[0]) + "\n")
+    ingest([first], writer, FakeEmbedder())
+    retriever = Retriever(Store(settings), FakeEmbedder(), candidates=10, bm25_weight=0.3)
+    assert retriever.paper_count == 1
+
+    more = tmp_path / "b.jsonl"
+    more.write_text("".join(json.dumps(r) + "\n" for r in rows[1:]))
+    ingest([more], writer, FakeEmbedder())
+
+    hits = retriever.search("topic 2 studied", 3)
+    assert retriever.paper_count == 3 and hits[0].paper.title == "Paper 2"

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from statistics import mean, pstdev
 
+import numpy as np
+
 from rag.chunking import chunk_paper, embed_text
 from rag.embed import Embedder
 from rag.keywords import KeywordIndex
@@ -128,15 +130,12 @@ class Retriever:
         missing = [h.paper for h in hits if h.paper.id not in self._sentence_vectors]
         if missing:
             self._load_sentences(missing)
-        out = []
+        query, out = np.asarray(vector), []
         for n, hit in enumerate(hits, 1):
             sentences = enumerate(self.sentences(hit.paper))
             usable = [(i, s, v) for i, (s, v) in sentences if not addresses_assistant(s)]
-            scored = [(i, s, dot(vector, v)) for i, s, v in usable]
+            cosines = np.asarray([v for *_, v in usable]) @ query if usable else []
+            scored = [(i, s, float(r)) for (i, s, _), r in zip(usable, cosines, strict=True)]
             top = sorted(sorted(scored, key=lambda x: -x[2])[:per_source])
             out.append(Evidence(n, hit, tuple(s for _, s, _ in top), tuple(r for _, _, r in top)))
         return out
-
-
-def dot(a: list[float], b: list[float]) -> float:
-    return sum(x * y for x, y in zip(a, b, strict=True))

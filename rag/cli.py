@@ -328,9 +328,16 @@ def answer_json(answer: Answer) -> dict:
 
 
 @main.command()
+@click.option("--list", "list_chats", is_flag=True, help="List saved chats: id, date, question.")
+@click.option("--export", metavar="ID", help="Print saved chat ID ('last': newest) as Markdown.")
 @settings_options
-def chat(settings: Settings) -> None:
+def chat(settings: Settings, list_chats: bool, export: str | None) -> None:
     """Open the terminal chat: streamed answers, live sources, follow-ups, saved chats."""
+    if list_chats or export:
+        from rag.tui.export import saved_text
+
+        click.echo(saved_text(export), nl=False)
+        return
     from rag.tui.app import ChatApp
 
     ChatApp(settings, raise_errors=bool(os.environ.get("RAG_RAISE"))).run()

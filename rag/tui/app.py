@@ -1,47 +1,45 @@
 """`rag chat`: a Textual chat over Assistant.ask(), the same pipeline as `rag ask`.
 
-The app receives its settings and an assistant factory; the model loads and every answer
-runs in a thread worker that talks to the UI only through `call_from_thread`.
+The app receives its settings and an assistant factory and composes the pieces: the open
+chat (chatview.py: exchanges, sources, the question queue), the question box, the status
+line, the keys and palette commands (commands.py), and the screens for saved chats and
+the papers. The model loads in a thread worker while the window is already usable.
 """
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Iterable, Sequence
+import asyncio
+import signal
+from collections.abc import Callable, Iterable
 from contextlib import suppress
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
-from textual.binding import Binding
-from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, Markdown, OptionList, Static
+from textual.widgets import Footer, Header, Input, Static
 from textual.worker import Worker, get_current_worker
 
 from rag.config import Settings
 from rag.errors import RagError
 from rag.text import clean
-from rag.tui.conversations import Conversation, ConversationStore, TurnRecord
-from rag.tui.exchange import Exchange, batched, source_number
-from rag.tui.widgets import ChatsScreen, SourcesPanel
-from rag.types import Answer, Event, Sources, Turn
+from rag.tui.browser import Mode, PaperBrowser
+from rag.tui.chats import ChatsScreen
+from rag.tui.chatview import ChatView, welcome
+from rag.tui.commands import BINDINGS, system_commands
+from rag.tui.conversations import Conversation, ConversationStore
+from rag.tui.export import export_file
+from rag.tui.status import fit, status_parts
+from rag.tui.widgets import QuestionBox, Typed
 
 if TYPE_CHECKING:
     from rag.assistant import Assistant
 
 AssistantFactory = Callable[[Settings], "Assistant"]
-# Streamed tokens reach the UI in batches at most this often: each redraw costs CPU the
-# model needs, and the worker waits for it.
-UI_INTERVAL_S = 0.1
-
-WELCOME = (
-    "Ask a question about the papers. Each answer first quotes what the papers say, citing "
-    "them as [n]: click one, or press F2, to read the abstract with the quote highlighted. "
-    "The model's summary follows once it is checked against the sources. "
-    "Follow-up questions use the conversation."
-)
+# Narrower than this, the sources panel leaves the chat its whole width; F2 shows it instead.
+WIDE = 100
+LOADING = "Loading… type your question: it is asked once the model is ready"
 
 
 def build_default(settings: Settings) -> Assistant:
@@ -54,13 +52,8 @@ def build_default(settings: Settings) -> Assistant:
 class ChatApp(App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "rag chat"
-    BINDINGS = [
-        Binding("escape", "stop", "Stop answer"),
-        Binding("ctrl+n", "new_chat", "New chat"),
-        Binding("ctrl+o", "open_chats", "Saved chats"),
-        Binding("ctrl+y", "copy_answer", "Copy answer"),
-        Binding("f2", "focus_sources", "Sources"),
-    ]
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (WIDE, "-wide")]
+    BINDINGS = BINDINGS
 
     def __init__(
         self,
@@ -78,24 +71,35 @@ class ChatApp(App[None]):
         self.make_assistant = make_assistant or build_default
         self.chats = ConversationStore(data_dir)
         self.assistant: Assistant | None = None
-        self.conversation = Conversation()
-        self.current: Exchange | None = None  # the exchange being answered
-        self.last_answer: Answer | None = None
         self.load_error = ""
-        self._model = threading.Lock()  # a stopped answer may still be inside the model
+        self.state = "starting…"  # the status line's first part while loading
+        # Kept, not queried: the app saves through it as it ends, when the DOM is gone.
+        self.view = ChatView(self.chats, raise_errors, id="main")
 
     def compose(self) -> ComposeResult:
         yield Header()
-        with Horizontal(id="main"):
-            with VerticalScroll(id="conversation"):
-                yield self._welcome()
-            yield SourcesPanel(id="sources")
-        yield Input(placeholder="Loading…", id="question", disabled=True)
-        yield Static("starting…", id="status", markup=False)
+        yield self.view
+        yield QuestionBox(placeholder=LOADING, id="question", select_on_focus=False)
+        yield Static("", id="status", markup=False)
         yield Footer()
 
     def on_mount(self) -> None:
+        self.query_one("#question").focus()
+        if not self.is_headless:  # a closed terminal or `kill` quits as ctrl+q does
+            loop = asyncio.get_running_loop()
+            for name in ("SIGHUP", "SIGTERM"):
+                with suppress(AttributeError, NotImplementedError, RuntimeError):
+                    loop.add_signal_handler(getattr(signal, name), self._hang_up)
+        self._set_status()
         self._load()
+
+    def on_unmount(self) -> None:
+        """Quitting, or a crash, mid-answer keeps what was written, marked stopped."""
+        self.view.keep_unfinished()
+
+    def _hang_up(self) -> None:
+        self.view.keep_unfinished()  # now: the terminal may be gone before the app unmounts
+        self.exit()
 
     # -- loading ---------------------------------------------------------------------------
 
@@ -126,181 +130,99 @@ class ChatApp(App[None]):
             self.call_from_thread(callback, *args)
 
     def _loaded(self, assistant: Assistant) -> None:
-        self.assistant = assistant
-        question = self.query_one("#question", Input)
-        question.disabled = False
-        question.placeholder = "Ask about the papers and press enter"
-        question.focus()
-        self._set_status()
+        self.assistant = self.view.assistant = assistant
+        self.state = ""
+        self.query_one("#question", Input).placeholder = "Ask about the papers and press enter"
+        self.view.next()  # the questions typed while it loaded
 
     async def _failed(self, message: str) -> None:
-        self.load_error = message
-        if not self.conversation.turns:
-            await self._reset_view()
-        self.query_one("#question", Input).placeholder = "Not available: see the message above"
-        self._set_status("not ready")
+        self.load_error, self.state = message, "not ready"
+        self.view.drop_waiting(f"not asked: {message}")
+        if not self.view.conversation.turns:
+            await self.view.show(self.view.conversation, welcome(message))
+        question = self.query_one("#question", Input)
+        question.disabled, question.placeholder = True, "Not available: see the message above"
+        self._set_status()
 
-    def _welcome(self) -> Static:
-        if not self.load_error:
-            return Static(WELCOME, id="welcome", markup=False)
-        return Static(
-            f"Cannot start the assistant: {self.load_error}\n\n"
-            "Fix this, then run `rag chat` again. Saved chats still open with ctrl+o.",
-            id="welcome",
-            classes="error",
-            markup=False,
-        )
+    # -- status ----------------------------------------------------------------------------
 
-    async def _reset_view(self) -> None:
-        view = self.query_one("#conversation")
-        await view.remove_children()
-        if not self.conversation.turns:
-            await view.mount(self._welcome())
+    def _set_status(self, state: str | None = None) -> None:
+        """State first (loading, answering, waiting questions), then what fits of the
+        model, the store's size and the last answer's speed (not while one is written)."""
+        self.state = self.state if state is None else state
+        busy = "answering…" if self.view.current is not None else ""
+        queued = f"{len(self.view.waiting)} waiting" if self.view.waiting else ""
+        now = " ".join(x for x in (self.state or busy, queued) if x)
+        model = self.assistant.generator.name if self.assistant else ""
+        papers = self.assistant.paper_count if self.assistant else None
+        last = self.view.last_answer
+        timings = last.timings if last is not None and not busy else None
+        line = fit(status_parts(now, model, papers, timings), self.size.width - 2)
+        self.query_one("#status", Static).update(line)
 
-    def _set_status(self, text: str = "") -> None:
-        parts = [text] if text else []
-        if self.assistant is not None:
-            model = Path(self.assistant.generator.name).name
-            parts += [model, f"{self.assistant.paper_count} papers"]
-        t = self.last_answer.timings if self.last_answer else None
-        if t is not None and t.completion_tokens:
-            parts += [f"first token {t.ttft_s:.1f} s", f"{t.tokens_per_s:.1f} tokens/s"]
-        elif t is not None:
-            parts.append(f"retrieval {t.retrieve_s:.1f} s")
-        self.query_one("#status", Static).update(" · ".join(parts))
+    def on_resize(self) -> None:
+        self._set_status()
+
+    @on(ChatView.Changed)
+    def _chat_changed(self) -> None:
+        self._set_status()
+        self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "stop":
+            return True if self.view.current is not None else None
+        return True
 
     # -- asking ----------------------------------------------------------------------------
 
     @on(Input.Submitted, "#question")
     async def _submit(self, event: Input.Submitted) -> None:
         question = clean(event.value)  # shown, saved and asked without terminal escapes
-        if not question or self.assistant is None:
-            return
-        event.input.clear()
-        await self.action_stop()
-        history = self.conversation.history()
-        turn = TurnRecord(question)
-        self.conversation.turns.append(turn)
-        self._save()
-        self.current = await self._add_exchange(turn)
-        self.current.set_notice("retrieving sources…")
-        self.query_one(SourcesPanel).show(None)
-        self.refresh_bindings()
-        self._answer(self.current, question, history)
-
-    @work(thread=True, exclusive=True, group="answer")
-    def _answer(self, exchange: Exchange, question: str, history: Sequence[Turn]) -> None:
-        worker = get_current_worker()
-        with self._model:
-            if worker.is_cancelled or self.assistant is None:
-                return
-            events = self.assistant.ask(question, history)
-            try:
-                for event in batched(events, UI_INTERVAL_S):
-                    if worker.is_cancelled:
-                        break
-                    self._ui(worker, self._on_event, exchange, event)
-            except RagError as exc:
-                self._ui(worker, self._end, exchange, None, str(exc))
-            except Exception as exc:
-                if self.raise_errors:
-                    raise
-                self._ui(worker, self._end, exchange, None, f"{type(exc).__name__}: {exc}")
-            finally:
-                events.close()  # stops the model's token stream
-
-    async def _on_event(self, exchange: Exchange, event: Event) -> None:
-        if exchange is not self.current:
-            return
-        if isinstance(event, Answer):
-            await self._end(exchange, event)
-            return
-        follow = self._at_bottom()
-        if isinstance(event, Sources):
-            await exchange.show_sources(event)
-            self.query_one(SourcesPanel).show(exchange.turn)
-        else:
-            exchange.write(event.text)
-        if follow:
-            self._follow()
-
-    def _at_bottom(self) -> bool:
-        view = self.query_one("#conversation")
-        return view.scroll_y >= view.max_scroll_y - 1
-
-    def _follow(self) -> None:
-        """Keep the newest text in view (after the next layout)."""
-        view = self.query_one("#conversation")
-        view.call_after_refresh(view.scroll_end, animate=False)
-
-    async def _end(self, exchange: Exchange, answer: Answer | None, error: str = "") -> None:
-        """Finish an exchange with its checked answer, or stop it (kept as produced)."""
-        if exchange is not self.current:
-            return
-        self.current = None
-        # The user may open another chat while this one finishes: save the one it belongs to.
-        conversation = self.conversation
-        if answer is not None:
-            await exchange.finish(answer)
-            self.last_answer = answer
-            panel = self.query_one(SourcesPanel)
-            if panel.turn is exchange.turn:
-                panel.show(exchange.turn)  # the quotes are final; a model decline relabels
-        else:
-            exchange.stop(error)
-        self._follow()
-        self._save(conversation)
-        self._set_status()
-        self.refresh_bindings()
+        if question and not self.load_error:  # the box is disabled then
+            await self.view.ask(question)
+            self.sub_title = self.view.conversation.title
 
     async def action_stop(self) -> None:
-        if self.current is not None:
-            self.workers.cancel_group(self, "answer")
-            await self._end(self.current, None)
+        await self.view.stop()
 
-    def on_unmount(self) -> None:
-        """Quitting mid-answer keeps what was written, marked stopped, as escape does."""
-        if self.current is not None:
-            self.current.turn.stop()
-            self.current = None
-            with suppress(OSError):  # the window is gone: there is nowhere to report it
-                self.chats.save(self.conversation)
+    @on(Typed)
+    def _typed(self, event: Typed) -> None:
+        """A letter typed in the sources or on an answer starts the next question."""
+        box = self.query_one("#question", Input)
+        if not box.disabled:
+            self.action_focus_question()
+            box.insert_text_at_cursor(event.character)
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "stop":
-            return True if self.current is not None else None
-        return True
-
-    # -- conversations ---------------------------------------------------------------------
-
-    def _save(self, conversation: Conversation | None = None) -> None:
-        try:
-            self.chats.save(conversation or self.conversation)
-        except OSError as exc:
-            self.notify(f"Cannot save the chat in {self.chats.directory}: {exc}", severity="error")
-
-    async def _add_exchange(self, turn: TurnRecord) -> Exchange:
-        for welcome in self.query("#welcome"):
-            await welcome.remove()
-        exchange = Exchange(turn)
-        view = self.query_one("#conversation")
-        await view.mount(exchange)
-        self._follow()
-        self.sub_title = self.conversation.title
-        return exchange
-
-    async def _show(self, conversation: Conversation) -> None:
-        await self.action_stop()
-        self.conversation = conversation
-        await self._reset_view()
-        for turn in conversation.turns:
-            await self._add_exchange(turn)
-        self.query_one(SourcesPanel).show(conversation.turns[-1] if conversation.turns else None)
-        self.sub_title = conversation.title if conversation.turns else ""
+    def action_focus_question(self) -> None:
+        """Back to the question box (escape); a narrow terminal shows the chat again."""
+        self.view.close_sources()
         self.query_one("#question").focus()
 
+    def action_sources(self) -> None:
+        """F2: to the sources, or back from them."""
+        if self.view.in_sources:
+            self.action_focus_question()
+        else:
+            self.view.open_sources()
+
+    def action_copy_answer(self) -> None:
+        turns = self.view.conversation.turns
+        turn = next((t for t in reversed(turns) if t.answer), None)
+        if turn is None:
+            self.notify("No answer to copy yet.", severity="warning")
+            return
+        self.copy_to_clipboard(turn.answer)
+        self.notify("Copied the last answer to the clipboard.")
+
+    # -- other chats, papers, export -------------------------------------------------------
+
+    async def _open(self, conversation: Conversation) -> None:
+        await self.view.show(conversation, welcome(self.load_error))
+        self.sub_title = conversation.title if conversation.turns else ""
+        self.action_focus_question()
+
     async def action_new_chat(self) -> None:
-        await self._show(Conversation())
+        await self._open(Conversation())
 
     def action_open_chats(self) -> None:
         self.push_screen(ChatsScreen(self.chats), self._chat_picked)
@@ -308,43 +230,29 @@ class ChatApp(App[None]):
     async def _chat_picked(self, conversation_id: str | None) -> None:
         if conversation_id is not None:
             try:
-                await self._show(self.chats.load(conversation_id))
+                await self._open(self.chats.load(conversation_id))
             except (OSError, ValueError, KeyError, TypeError) as exc:
                 self.notify(f"Cannot open that chat: {exc}", severity="error")
-        elif self.conversation.turns and not self.chats.exists(self.conversation.id):
+        elif self.view.conversation.turns and not self.chats.exists(self.view.conversation.id):
             await self.action_new_chat()  # the open chat was deleted
 
-    def action_copy_answer(self) -> None:
-        turn = next((t for t in reversed(self.conversation.turns) if t.answer), None)
-        if turn is None:
-            self.notify("No answer to copy yet.", severity="warning")
+    def action_papers(self, mode: Mode) -> None:
+        if self.assistant is None:
+            self.notify("The papers can be browsed once the store has loaded.", severity="warning")
             return
-        self.copy_to_clipboard(turn.answer)
-        self.notify("Copied the last answer to the clipboard.")
+        self.push_screen(PaperBrowser(self.assistant, mode))
 
-    def action_focus_sources(self) -> None:
-        options = self.query_one("#source-list", OptionList)
-        options.focus()
-        if options.highlighted is None and options.option_count:
-            options.highlighted = 0
-
-    @on(Markdown.LinkClicked)
-    def _citation_clicked(self, event: Markdown.LinkClicked) -> None:
-        n = source_number(event.href)
-        exchange = event.markdown.parent
-        if n is not None and isinstance(exchange, Exchange):
-            panel = self.query_one(SourcesPanel)
-            if panel.turn is not exchange.turn:
-                panel.show(exchange.turn)
-            panel.select(n)
+    def action_export(self) -> None:
+        if not self.view.conversation.turns:
+            self.notify("Nothing to export yet: ask a question first.", severity="warning")
+            return
+        try:
+            path = export_file(self.view.conversation, Path.cwd())
+        except OSError as exc:
+            self.notify(f"Cannot write the Markdown file: {exc}", severity="error")
+        else:
+            self.notify(f"Exported the chat to {path}", markup=False)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
-        for title, help, action in [
-            ("New chat", "Start a new conversation (ctrl+n)", self.action_new_chat),
-            ("Saved chats", "Reopen or delete a saved chat (ctrl+o)", self.action_open_chats),
-            ("Copy answer", "Copy the last answer (ctrl+y)", self.action_copy_answer),
-            ("Stop answer", "Stop the running answer, keeping its text (escape)", self.action_stop),
-            ("Sources", "Browse the sources of the answer (F2)", self.action_focus_sources),
-        ]:
-            yield SystemCommand(title, help, action)
+        yield from system_commands(self)

@@ -14,9 +14,14 @@ from datetime import datetime
 from pathlib import Path
 
 from rag.compose import findings_text
-from rag.types import Answer, Evidence, Finding, Sources, Turn
+from rag.types import Answer, Evidence, Finding, Listing, Paper, Sources, Turn
 
 TITLE_CHARS = 60
+
+
+def dated_listing(paper: Paper) -> Listing | None:
+    """The listing the chat shows for a paper: the first with a date, else the first."""
+    return next((x for x in paper.listings if x.date), None) or next(iter(paper.listings), None)
 
 
 @dataclass
@@ -31,20 +36,27 @@ class SourceRecord:
     abstract: str
     sentences: list[str]  # the evidence sentences sent to the model
     quote: str = ""  # the sentence a checked citation attributes to this source
+    source: str = ""  # the listing file the paper came from ("" in chats saved before it)
 
     @classmethod
     def from_evidence(cls, e: Evidence) -> SourceRecord:
         paper = e.hit.paper
-        date = next((x.date for x in paper.listings if x.date), "")
+        listing = dated_listing(paper)
         return cls(
             n=e.n,
             paper_id=paper.id,
             title=paper.title,
-            date=date,
+            date=listing.date if listing else "",
             score=e.hit.score,
             abstract=paper.abstract,
             sentences=list(e.sentences),
+            source=listing.source if listing else "",
         )
+
+    @property
+    def file(self) -> str:
+        """The listing file's name: where the paper came from, without the local folders."""
+        return Path(self.source).name
 
     @property
     def highlights(self) -> list[str]:
@@ -86,6 +98,19 @@ class TurnRecord:
     def stop(self, error: str = "") -> None:
         """Cut short by the user (or an error): what was written stays, marked as such."""
         self.stopped, self.error = not error, error
+
+    @property
+    def notes(self) -> list[str]:
+        """The lines under an answer: stopped, declined, errors and the core's notices."""
+        lines = []
+        if self.error:
+            lines.append(f"Error: {self.error}")
+        if self.stopped:
+            cut = "the answer was cut short" if self.answer or self.draft else "before any answer"
+            lines.append(f"Stopped: {cut}.")
+        if self.abstained:
+            lines.append("Declined: no source supports an answer to this question.")
+        return lines + [f"Note: {n}" for n in self.notices if n not in self.answer]  # not twice
 
     def _set_quotes(self, quotes: Iterable[tuple[int, str]]) -> None:
         """Highlight each source's first quote; a source without one shows its evidence."""

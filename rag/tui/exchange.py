@@ -12,11 +12,14 @@ import time
 from collections.abc import Iterable, Iterator
 
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import Collapsible, Markdown, Static
 
 from rag.tui.conversations import TurnRecord
+from rag.tui.widgets import forward_typing
 from rag.types import Answer, Event, Sources, Token
 
 MARKER = re.compile(r"\[(\d+)\]")
@@ -94,28 +97,21 @@ def unsupported_section(turn: TurnRecord) -> Collapsible:
     )
 
 
-def turn_notice(turn: TurnRecord) -> str:
-    """The line under an answer: stopped, declined, errors and the core's notices."""
-    lines = []
-    if turn.error:
-        lines.append(f"Error: {turn.error}")
-    if turn.stopped:
-        lines.append("Stopped: the answer was cut short.")
-    if turn.abstained:
-        lines.append("Declined: no source supports an answer to this question.")
-    lines += [f"Note: {n}" for n in turn.notices if n not in turn.answer]  # not twice
-    return "\n".join(lines)
-
-
 def _show(widget: Static, content: Text | str) -> None:
     """Update a line that is hidden while it has nothing to say."""
     widget.update(content)
     widget.set_class(bool(content), "shown")
 
 
-class Exchange(Vertical):
+class Exchange(Vertical, can_focus=True):
     """One question and its answer: findings first, the draft below them while the model
-    writes, then the whole checked answer in place of both."""
+    writes, then the whole checked answer in place of both. Focused (a click, tab), it is
+    the answer ctrl+y copies; typing still goes to the question box."""
+
+    BINDINGS = [
+        Binding("escape", "app.focus_question", "Back"),
+        Binding("ctrl+y", "copy", "Copy this answer"),
+    ]
 
     def __init__(self, turn: TurnRecord, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -134,10 +130,20 @@ class Exchange(Vertical):
     def on_mount(self) -> None:
         self._refresh_lines()
 
+    def on_key(self, event: events.Key) -> None:
+        forward_typing(self, event)
+
+    def action_copy(self) -> None:
+        if not self.turn.answer:
+            self.notify("This question has no answer to copy.", severity="warning")
+            return
+        self.app.copy_to_clipboard(self.turn.answer)
+        self.notify("Copied this answer to the clipboard.")
+
     def _refresh_lines(self) -> None:
         _show(self.query_one(".query", Static), searched_for(self.turn))
         _show(self.query_one(".draft", Static), draft_text(self.turn, self.writing))
-        _show(self.query_one(".notice", Static), turn_notice(self.turn))
+        _show(self.query_one(".notice", Static), "\n".join(self.turn.notes))
 
     def set_notice(self, text: str) -> None:
         _show(self.query_one(".notice", Static), text)

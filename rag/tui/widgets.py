@@ -1,22 +1,55 @@
-"""The chat's side pieces: the sources panel and the saved-chats screen. Like the
-exchange, they only display records; the answer loop lives in the core."""
+"""The chat's side pieces: the abstract view and the sources panel. Like the exchange, they
+only display records; the answer loop lives in the core."""
 
 from __future__ import annotations
 
 import re
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
-from textual.screen import ModalScreen
-from textual.widgets import Label, OptionList, Static
+from textual.content import Content
+from textual.message import Message
+from textual.widget import Widget
+from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
-from rag.tui.conversations import Conversation, ConversationStore, SourceRecord, TurnRecord
+from rag.tui.conversations import SourceRecord, TurnRecord
+from rag.tui.export import citation_text
 
 HIGHLIGHT = "bold reverse"
+
+
+class Typed(Message):
+    """A letter typed where there is no text box: the screen's text box takes it."""
+
+    def __init__(self, character: str) -> None:
+        super().__init__()
+        self.character = character
+
+
+def forward_typing(widget: Widget, event: events.Key) -> None:
+    """Send a printable key to the screen's text box instead of dropping it."""
+    if event.is_printable and event.character:
+        event.stop()
+        widget.post_message(Typed(event.character))
+
+
+class QuestionBox(Input):
+    """The question box. Enter takes the question out at once, in key order: left to the
+    app's binding, it ran after the keys typed next (type-ahead, tmux send-keys), which
+    were glued to the question and sent twice."""
+
+    async def _on_key(self, event: events.Key) -> None:
+        if event.key != "enter":
+            await super()._on_key(event)
+            return
+        event.stop()
+        event.prevent_default()
+        question, self.value = self.value, ""
+        self.post_message(self.Submitted(self, question))
 
 
 def highlight(abstract: str, sentences: list[str]) -> Text:
@@ -32,10 +65,54 @@ def highlight(abstract: str, sentences: list[str]) -> Text:
     return text
 
 
+def first_highlighted_line(text: Text, width: int) -> int | None:
+    """The line, once wrapped to width, where the first highlight starts."""
+    lines = Content.from_rich_text(text).wrap(width)
+    return next((i for i, line in enumerate(lines) if line.spans), None)
+
+
+class AbstractView(VerticalScroll):
+    """A paper's header and abstract, scrolled so the highlighted sentence is in view:
+    a short pane used to show only the header."""
+
+    shown: Text | str = ""
+
+    def compose(self) -> ComposeResult:
+        yield Static("", markup=False, classes="paper-header")
+        yield Static("", markup=False, classes="paper-abstract")
+
+    def show(self, header: Text | str, abstract: Text | str = "") -> None:
+        self.query_one(".paper-header", Static).update(header)
+        self.query_one(".paper-abstract", Static).update(abstract)
+        self.shown = abstract
+        self.scroll_home(animate=False)
+        if isinstance(abstract, Text) and abstract.spans:
+            self.call_after_refresh(self._scroll_to_highlight, abstract)
+
+    def _scroll_to_highlight(self, abstract: Text) -> None:
+        body = self.query_one(".paper-abstract", Static)
+        if abstract is not self.shown or body.content_region.width <= 0:
+            return  # another paper was shown meanwhile, or the pane is hidden
+        line = first_highlighted_line(abstract, body.content_region.width)
+        if line is None:
+            return
+        y = body.virtual_region.y + line
+        if y + 2 > self.scrollable_content_region.height:  # not in view from the top
+            self.scroll_to(y=y - 1, animate=False)
+
+    @property
+    def text(self) -> str:
+        return "\n".join(str(s.content) for s in self.query(Static))
+
+
 class SourcesPanel(Vertical):
     """The numbered sources of one exchange; the selected one shows its abstract. A
     declined question's papers are labelled as the closest ones, not as its sources."""
 
+    BINDINGS = [
+        Binding("escape", "app.focus_question", "Back"),
+        Binding("ctrl+y", "copy_citation", "Copy citation"),
+    ]
     PLACEHOLDER = "Select a source (F2 then ↑↓, a click, or a [n] in the answer) to read it."
     TITLE, CLOSEST = "Sources", "Closest papers, not used"
 
@@ -48,12 +125,18 @@ class SourcesPanel(Vertical):
     def compose(self) -> ComposeResult:
         yield Label(self.TITLE, id="sources-title")
         yield OptionList(id="source-list")
-        with VerticalScroll(id="source-detail"):
-            yield Static(self.PLACEHOLDER, markup=False, id="abstract")
+        yield AbstractView(id="source-detail")
+
+    def on_key(self, event: events.Key) -> None:
+        forward_typing(self, event)
 
     @property
     def closest(self) -> bool:
         return self.turn is not None and self.turn.abstained
+
+    @property
+    def source(self) -> SourceRecord | None:
+        return next((s for s in self.sources if s.n == self.selected), None)
 
     def show(self, turn: TurnRecord | None) -> None:
         """Fill the list with this turn's sources; keep the selection if it still exists."""
@@ -76,29 +159,32 @@ class SourcesPanel(Vertical):
             self.refresh_detail()
 
     def refresh_detail(self) -> None:
-        source = next((s for s in self.sources if s.n == self.selected), None)
-        abstract = self.query_one("#abstract", Static)
+        source, view = self.source, self.query_one(AbstractView)
         if source is None:
-            abstract.update(self.PLACEHOLDER if self.sources else "No sources yet.")
+            view.show(self.PLACEHOLDER if self.sources else "No sources yet.")
             return
         why = "sentence the answer quotes" if source.quote else "evidence sent to the model"
         if self.closest:
             why = "closest to the question, which was declined"
-        abstract.update(
-            Text.assemble(
-                (f"[{source.n}] {source.title}\n", "bold"),
-                (f"{source.date or 'no date'} · score {source.score:.2f} · {source.paper_id}\n"),
-                (f"highlighted: {why}\n\n", "dim italic"),
-                highlight(source.abstract, source.highlights),
-            )
+        listed = f"listed {source.date or 'with no date'}"
+        header = Text.assemble(
+            (f"[{source.n}] {source.title}\n", "bold"),
+            f"{listed} in {source.file}\n" if source.file else f"{listed}\n",
+            (f"highlighted: {why}", "dim italic"),
         )
-        self.query_one("#source-detail").scroll_home(animate=False)
+        view.show(header, highlight(source.abstract, source.highlights))
+
+    def action_copy_citation(self) -> None:
+        if self.source is None:
+            self.notify("Select a source first (↑↓).", severity="warning")
+            return
+        self.app.copy_to_clipboard(citation_text(self.source))
+        self.notify(f"Copied the citation of [{self.source.n}].", markup=False)
 
     @staticmethod
     def _prompt(s: SourceRecord) -> Text:
-        return Text.assemble(
-            (f"[{s.n}] ", "bold"), s.title, (f"\n     {s.date or 'no date'} · {s.score:.2f}", "dim")
-        )
+        where = " · ".join(x for x in (s.date or "no date", s.file) if x)
+        return Text.assemble((f"[{s.n}] ", "bold"), s.title, (f"\n     {where}", "dim"))
 
     @on(OptionList.OptionHighlighted, "#source-list")
     @on(OptionList.OptionSelected, "#source-list")
@@ -106,52 +192,3 @@ class SourcesPanel(Vertical):
         if event.option.id is not None and int(event.option.id) != self.selected:
             self.selected = int(event.option.id)
             self.refresh_detail()
-
-
-class ChatsScreen(ModalScreen[str | None]):
-    """Saved conversations: enter reopens one, d deletes it, escape goes back."""
-
-    BINDINGS = [
-        Binding("escape", "dismiss(None)", "Back"),
-        Binding("d,delete", "delete", "Delete chat"),
-    ]
-
-    def __init__(self, chats: ConversationStore) -> None:
-        super().__init__()
-        self.chats = chats
-
-    def compose(self) -> ComposeResult:
-        with Vertical(id="chats"):
-            yield Label("Saved chats: enter opens, d deletes, escape goes back", id="chats-title")
-            yield OptionList(id="chat-list")
-
-    def on_mount(self) -> None:
-        self._fill()
-
-    def _fill(self) -> None:
-        options = self.query_one(OptionList)
-        saved = self.chats.list()
-        self.titles = {c.id: c.title for c in saved}
-        options.set_options(Option(self._prompt(c), id=c.id) for c in saved)
-        if not saved:
-            options.set_options([Option("No saved chats yet.", disabled=True)])
-        else:
-            options.highlighted = 0
-        options.focus()
-
-    @staticmethod
-    def _prompt(c: Conversation) -> Text:
-        when = (c.updated or c.created).replace("T", " ")[:16]
-        turns = f"{len(c.turns)} question{'s' if len(c.turns) != 1 else ''}"
-        return Text.assemble(c.title, (f"\n  {when} · {turns}", "dim"))
-
-    def action_delete(self) -> None:
-        option = self.query_one(OptionList).highlighted_option
-        if option is not None and option.id is not None:
-            self.chats.delete(option.id)
-            self.notify(f"Deleted “{self.titles.get(option.id, option.id)}”.")
-            self._fill()
-
-    @on(OptionList.OptionSelected, "#chat-list")
-    def _open(self, event: OptionList.OptionSelected) -> None:
-        self.dismiss(event.option.id)

@@ -14,7 +14,7 @@ from textual.widgets import Input
 from rag.config import Settings
 from rag.tui.app import AssistantFactory, ChatApp
 from rag.tui.exchange import Exchange
-from rag.tui.widgets import SourcesPanel
+from rag.tui.widgets import AbstractView, SourcesPanel
 
 
 def chat_app(settings: Settings, make_assistant: AssistantFactory, data_dir: Path) -> ChatApp:
@@ -34,8 +34,8 @@ async def wait_until(pilot: Pilot, predicate: Callable[[], object], timeout: flo
 
 def answered(app: ChatApp) -> bool:
     """No answer is running and its worker has returned, so the final answer is on screen
-    (`app.current` clears as the answer starts to be laid out)."""
-    return app.current is None and not any(
+    (`app.view.current` clears as the answer starts to be laid out)."""
+    return app.view.current is None and not any(
         w.group == "answer" and w.is_running for w in app.workers
     )
 
@@ -65,7 +65,8 @@ def panel(app: ChatApp) -> SourcesPanel:
 
 
 def detail_text(app: ChatApp) -> str:
-    return str(app.query_one("#abstract").content)
+    """The source the panel shows: its header and abstract."""
+    return app.query_one("#source-detail", AbstractView).text
 
 
 def link_offset(app: ChatApp, widget: Widget, action: str) -> Offset:

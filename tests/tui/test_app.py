@@ -5,16 +5,16 @@ from __future__ import annotations
 import threading
 
 import pytest
-from textual.widgets import Collapsible, Input, Markdown
+from textual.widgets import Collapsible, Input, Label, Markdown
 from textual.worker import WorkerFailed
 
 from rag import compose
 from rag.errors import ModelError, StoreError
 from rag.prompts import load_prompts
 from rag.tui.app import ChatApp
+from rag.tui.chats import ChatsScreen, ConfirmScreen
 from rag.tui.conversations import ConversationStore
 from rag.tui.exchange import Exchange, answer_markdown
-from rag.tui.widgets import ChatsScreen
 from tests.fakes import FakeEmbedder, FakeGenerator
 from tests.tui.conftest import (
     FABRICATED,
@@ -121,7 +121,7 @@ async def test_escape_stops_the_answer_and_keeps_what_was_written(tmp_path, make
         assert "Shrutilipi covers" not in exchange.query_one(Markdown).source  # under the quotes
         await pilot.press("escape")
         turn = exchange.turn
-        assert app.current is None and turn.stopped
+        assert app.view.current is None and turn.stopped
         kept = turn.draft
         assert kept and len(kept) < len(long_answer)
         assert turn.answer.startswith(compose.HEADER) and "Zorblax" not in turn.answer
@@ -131,7 +131,7 @@ async def test_escape_stops_the_answer_and_keeps_what_was_written(tmp_path, make
         )
         await pilot.pause(0.3)
         assert turn.draft == kept  # nothing more arrives after the stop
-        assert app.conversation.history() == []  # a stopped turn is not history
+        assert app.view.conversation.history() == []  # a stopped turn is not history
         assistant.generator.answer = "A short answer."
         second = await ask(pilot, QUESTION)  # the model is free again
         assert second.turn.answer and not second.turn.stopped
@@ -215,7 +215,7 @@ async def test_saved_chats_reopen_and_delete(tmp_path, make_fake, cited_answer):
         first = await ask(pilot, QUESTION)
         await pilot.press("ctrl+n")
         await wait_until(pilot, lambda: not app.query(Exchange))
-        assert not panel(app).sources and app.conversation.turns == []
+        assert not panel(app).sources and app.view.conversation.turns == []
         await pilot.press("ctrl+o")
         await wait_until(pilot, lambda: isinstance(app.screen, ChatsScreen))
         await pilot.press("enter")
@@ -229,8 +229,19 @@ async def test_saved_chats_reopen_and_delete(tmp_path, make_fake, cited_answer):
         assert followup.turn.answer
         await pilot.press("ctrl+o")
         await wait_until(pilot, lambda: isinstance(app.screen, ChatsScreen))
+        await pilot.press("d")  # asks first; n keeps the chat
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        assert "Delete this saved chat for good?\n“mining audio" in str(
+            app.screen.query_one("#confirm-question", Label).content
+        )
+        await pilot.press("n")
+        await wait_until(pilot, lambda: isinstance(app.screen, ChatsScreen))
+        assert len(ConversationStore(tmp_path).list()) == 1
         await pilot.press("d")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("y")
         await wait_until(pilot, lambda: not ConversationStore(tmp_path).list())
+        assert isinstance(app.screen, ChatsScreen)
         await pilot.press("escape")
         await wait_until(pilot, lambda: not app.query(Exchange))  # the open chat was deleted
 
@@ -280,17 +291,20 @@ async def test_startup_shows_loading_steps(tmp_path, make_fake):
         await wait_until(pilot, started.is_set)
         status = app.query_one("#status")
         await wait_until(pilot, lambda: "opening the store" in str(status.content))
-        assert app.query_one("#question", Input).disabled
+        assert app.focused is app.query_one("#question", Input)  # typing is kept meanwhile
         go.set()
         await wait_until(pilot, lambda: app.assistant is not None)
-        assert not app.query_one("#question", Input).disabled
+        await wait_until(pilot, lambda: "88 papers" in str(status.content))
 
 
 async def test_command_palette_offers_the_main_actions(tmp_path, make_fake):
     app = _app(tmp_path, make_fake("x"))
     async with app.run_test(size=SIZE):
         titles = {c.title for c in app.get_system_commands(app.screen)}
-    assert {"New chat", "Saved chats", "Copy answer", "Stop answer", "Sources"} <= titles
+    assert {
+        "New chat", "Saved chats", "Copy answer", "Stop answer", "Sources", "Papers",
+        "Search papers", "Export chat to Markdown",
+    } <= titles  # fmt: skip
 
 
 class BrokenGenerator(FakeGenerator):
@@ -321,7 +335,7 @@ async def test_a_bug_while_answering_is_a_message_for_a_user(tmp_path, fake_stor
     async with app.run_test(size=SIZE) as pilot:
         exchange = await ask(pilot, QUESTION, failing=True)
         assert exchange.turn.error == "ZeroDivisionError: a bug in the model wrapper"
-        assert app.is_running and app.conversation.history() == []
+        assert app.is_running and app.view.conversation.history() == []
 
 
 async def test_a_bug_while_loading_fails_the_test(tmp_path):

@@ -7,8 +7,20 @@ from dataclasses import asdict
 
 from rag.tui.conversations import Conversation, ConversationStore, SourceRecord, TurnRecord
 from rag.tui.exchange import batched, link_citations, source_number
-from rag.tui.widgets import highlight
-from rag.types import Answer, Citation, Sources, Timings, Token, Turn
+from rag.tui.status import fit, status_parts
+from rag.tui.widgets import first_highlighted_line, highlight
+from rag.types import (
+    Answer,
+    Citation,
+    Evidence,
+    Hit,
+    Listing,
+    Paper,
+    Sources,
+    Timings,
+    Token,
+    Turn,
+)
 
 
 def _source(n: int) -> SourceRecord:
@@ -83,3 +95,46 @@ def test_citation_links_and_highlights():
     assert source_number("source:12") == 12 and source_number("https://x") is None
     text = highlight("One. Two  words here. Three.", ["Two words here."])
     assert [(s.start, s.end) for s in text.spans] == [(5, 21)]  # whitespace may differ
+
+
+def test_a_turn_stopped_before_any_answer_says_so():
+    assert TurnRecord("q", stopped=True).notes == ["Stopped: before any answer."]
+    assert TurnRecord("q", "findings", stopped=True).notes == ["Stopped: the answer was cut short."]
+    declined = TurnRecord("q", "No source.", abstained=True, notices=["No source.", "Other."])
+    assert declined.notes == [
+        "Declined: no source supports an answer to this question.",
+        "Note: Other.",  # the notice already in the answer is not repeated
+    ]
+
+
+def test_a_source_keeps_its_listing_file_and_old_chats_still_load(tmp_path):
+    paper = Paper("p1", "T", "A.", (Listing("/data/a.jsonl"), Listing("/seeds/b.txt", "Mar 3")))
+    evidence = Evidence(1, Hit(paper, 1.0, "c", "A."), ("A.",), (0.5,))
+    source = SourceRecord.from_evidence(evidence)
+    assert (source.date, source.source, source.file) == ("Mar 3", "/seeds/b.txt", "b.txt")
+    old = asdict(_source(1))
+    del old["source"]  # a chat saved before the file was kept
+    data = {"id": "old", "turns": [{"question": "q", "sources": [old]}]}
+    (tmp_path / "old.json").write_text(json.dumps(data))
+    (turn,) = ConversationStore(tmp_path).load("old").turns
+    assert turn.sources[0].file == ""
+
+
+def test_the_status_line_drops_the_least_useful_parts_first():
+    parts = status_parts("answering… 1 waiting", "/models/m.gguf", 88, None)
+    assert fit(parts, 200) == "answering… 1 waiting · m.gguf · 88 papers"
+    assert fit(parts, 35) == "answering… 1 waiting · 88 papers"
+    assert fit(parts, 12) == "answering… 1"  # the state alone, cut to the width
+    timings = Timings(ttft_s=0.25, generate_s=1.0, completion_tokens=12)
+    idle = status_parts("", "m.gguf", 88, timings)
+    assert fit(idle, 200) == "m.gguf · 88 papers · first token 0.2 s · 12.0 tokens/s"
+    assert fit(idle, 50) == "88 papers · first token 0.2 s · 12.0 tokens/s"
+    declined = status_parts("", "m.gguf", 88, Timings(retrieve_s=0.31))
+    assert fit(declined, 200) == "m.gguf · 88 papers · retrieval 0.3 s"
+
+
+def test_the_first_highlighted_line_once_wrapped():
+    text = highlight("aaa bbb ccc ddd eee fff ggg", ["eee fff"])
+    assert first_highlighted_line(text, 8) == 2  # "aaa bbb" / "ccc ddd" / "eee fff"
+    assert first_highlighted_line(text, 80) == 0
+    assert first_highlighted_line(highlight("aaa bbb", ["zzz"]), 8) is None

@@ -9,8 +9,8 @@ from textual.widgets import Markdown
 
 from rag import compose
 from rag.tui.app import ChatApp
+from rag.tui.chats import ChatsScreen
 from rag.tui.exchange import Exchange
-from rag.tui.widgets import ChatsScreen
 from tests.tui.helpers import ask, chat_app, detail_text, panel, wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.anyio]
@@ -75,9 +75,9 @@ async def test_stop_a_running_answer_then_ask_again(app, assistant, monkeypatch)
         stopped = await ask(pilot, QUESTION, SLOW, wait=False)
         await wait_until(pilot, lambda: stopped.turn.sources, SLOW)  # the model is reading
         await pilot.press("escape")
-        assert stopped.turn.stopped and app.current is None
+        assert stopped.turn.stopped and app.view.current is None
         kept = (stopped.turn.answer, stopped.turn.draft)
         again = await ask(pilot, "What is Shrutilipi?", SLOW)  # waits for the model to free up
         assert again.turn.answer and not again.turn.stopped
         assert (stopped.turn.answer, stopped.turn.draft) == kept  # it got nothing more
-        assert [t.question for t in app.conversation.history()] == ["What is Shrutilipi?"]
+        assert [t.question for t in app.view.conversation.history()] == ["What is Shrutilipi?"]

@@ -37,7 +37,10 @@ class ModelError(RagError):
 # What Chroma's messages say when the store cannot be used, and what to tell the user.
 # Seen with chromadb 1.5.9 in tests/integration/test_store.py.
 READ_ONLY = ("readonly database", "read-only file system", "permission denied")
-DISK_FULL = ("disk is full", "no space left", "file too large", "disk i/o error")
+DISK_FULL = (  # the last: a write that failed below Chroma, as a full disk made it
+    "disk is full", "no space left", "file too large", "disk i/o error",
+    "failed to apply logs to the metadata segment",
+)
 DAMAGED = ("error finding id", "error executing plan", "error loading hnsw")
 SERVER_GONE = ("connect", "connection", "timed out", "server disconnected")
 

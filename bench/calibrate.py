@@ -36,7 +36,9 @@ from rag.types import Evidence, Turn  # noqa: E402
 ABSTAIN = (0.30, 0.35, 0.40, 0.45, 0.50)
 COVERAGE = (0.0, 0.3, 0.4, 0.5, 0.6, 0.67, 0.75)
 STANDALONE = (0.0, 0.35, 0.40, 0.45, 0.50, 0.55, 1.01)
-FINDINGS = ((2, 5, 1.0), (2, 5, 0.2), (2, 5, 0.15), (2, 5, 0.1), (2, 5, 0.05), (3, 5, 0.1))
+# per paper, in all, score gap, term weight
+FINDINGS = ((2, 5, 0.1, 0.0), (3, 5, 1.0, 0.0), (3, 5, 0.1, 0.0), (3, 5, 0.1, 0.1),
+            (3, 5, 0.1, 0.2), (3, 5, 0.1, 0.3))
 SUPPORT = (0.5, 0.6, 0.67, 0.75, 0.8, 0.9)
 BM25 = (0.2, 0.3, 0.4)
 
@@ -120,19 +122,20 @@ def followup_sweep(assistant: Assistant, name: str, path: str) -> None:
 def findings_sweep(assistant: Assistant, name: str, data: list) -> None:
     answerable = [c for c in data if c[0].answerable and c[0].answer_keywords]
     print(f"\n## findings on {name}: keyword hit of the findings alone ({len(answerable)})")
-    print("| per paper | in all | score gap | keyword hit | quotes (mean) | from gold papers |")
-    print("| --- | --- | --- | --- | --- | --- |")
-    for per_paper, most, gap in FINDINGS:
+    print("| per paper | in all | score gap | term weight | keyword hit | quotes (mean) | "
+          "from gold papers |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
+    for per_paper, most, gap, weight in FINDINGS:
         hits, shown, gold = [], [], []
         for q, _, ev in answerable:
             min_score = assistant.settings.abstain_threshold
-            found = compose.findings(ev, min_score, per_paper, most, gap)
+            found = compose.findings(ev, min_score, per_paper, most, gap, q.question, weight)
             quotes = " ".join(f.quote for f in found)  # what the quotes say, titles aside
             hits.append(keyword_hit(quotes, q.answer_keywords) or 0.0)
             shown.append(len(found))
             gold += [f.title in (q.gold_titles or ()) for f in found]
-        print(f"| {per_paper} | {most} | {gap} | {_mean(hits):.3f} | {_mean(shown):.1f} | "
-              f"{_mean(gold):.3f} |")
+        print(f"| {per_paper} | {most} | {gap} | {weight} | {_mean(hits):.3f} | "
+              f"{_mean(shown):.1f} | {_mean(gold):.3f} |")
 
 
 def support_sweep(assistant: Assistant, results: dict[str, dict]) -> None:

@@ -13,20 +13,22 @@ from rag.guard import key_terms
 from rag.text import restates_title, stems
 from rag.types import Evidence, Finding
 
-# Quotes per paper and in all: enough to carry the answer, few enough to read at a glance.
-# bench/calibrate.py (findings sweep), answer keywords found in the quotes (hard / first dev
-# set): 3 a paper, 5 in all, within 0.1 of the best quote: 0.710 / 0.605, with 69% / 81% of
-# the quotes from gold papers; 2 a paper: 0.645 / 0.551; no score gap: 0.670 / 0.574 but
-# only 40% / 48% of the quotes from gold papers.
-PER_PAPER = 3
+# Quotes per paper and in all, and how far below the best quote's cosine another may be.
+# Quotes are chosen among every sentence of each source (Evidence.pool), ordered by cosine
+# plus TERM_WEIGHT x the share of the question's key terms they hold. bench/calibrate.py
+# findings sweep, 2026-11-25, answer keywords in the quotes, hard set / first set (long
+# questions) / share of quotes from gold papers (hard, first):
+# - from the 3 evidence sentences only, 3 a paper, gap 0.1: 0.720 / 0.610 (0.667) / 0.70, 0.81
+# - every sentence, 3 a paper, gap 0.1: 0.755 / 0.699 (0.708) / 0.70, 0.82
+# - every sentence, 3 a paper, gap 0.15: 0.790 / 0.728 (0.750) / 0.63, 0.79
+# - every sentence, 4 a paper, gap 0.15: 0.805 / 0.745 (0.769) / 0.69, 0.84  <- chosen
+# - every sentence, 4 a paper, 6 in all, gap 0.15: 0.805 / 0.770 (0.801) / 0.65, 0.80
+# - every sentence, 3 a paper, gap 0.2: 0.800 / 0.735 (0.764) / 0.60, 0.71
+# The gap is decided on cosine alone: applying it to the boosted order dropped quotes
+# (hard-set eval: single-question hit 0.76 -> 0.73). Weight 0.1 / 0.3 / 0.5 did no better.
+PER_PAPER = 4
 MAX_FINDINGS = 5
-# Other quotes must score within this of the best one: weaker ones were off-topic filler.
-SCORE_GAP = 0.1
-# A quote holding every key term of the question is ordered as if its cosine were this
-# much higher (which quotes pass the score gap is still decided on cosine). bench/
-# calibrate.py findings sweep, 2026-11-25, answer keywords in the quotes, hard / dev set:
-# weight 0 0.710 / 0.605; 0.1 and 0.2 0.720 / 0.610; 0.3 0.720 / 0.605. Applying the gap
-# to the boosted order instead cost quotes (hard-set eval: single-question hit 0.76 -> 0.73).
+SCORE_GAP = 0.15
 TERM_WEIGHT = 0.2
 
 HEADER = "What the papers say:"
@@ -61,7 +63,7 @@ def findings(
     candidates: list[tuple[float, Finding]] = []
     for e in evidence:
         paper = e.hit.paper
-        scored = zip(e.relevance, e.sentences, strict=True)
+        scored = [(r, s) for s, r in e.pool] or zip(e.relevance, e.sentences, strict=True)
         ranked = sorted(((rank(r, s), r, s) for r, s in scored), reverse=True)
         usable = [x for x in ranked if not restates_title(x[2], paper.title)] or ranked[:1]
         candidates += [(k, Finding(e.n, paper.id, paper.title, s, round(r, 4)))

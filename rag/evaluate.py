@@ -32,10 +32,14 @@ from rag.metrics import (
     share,
 )
 from rag.progress import console_progress
+from rag.text import clean
 from rag.types import Answer, Evidence, Sources, Token, Turn
 
 # "switch": a short new question after an unrelated one (context_id), on its own paper.
 TYPES = ("single", "multi", "unanswerable", "followup", "switch")
+# Questions of this many words or more are "long" (precise, reusing the abstract's words):
+# the README and issue 9 report answer-keyword hit for short and long questions apart.
+LONG_WORDS = 15
 # Settings recorded with a run, so two runs can be told apart.
 RUN_SETTINGS = ("k", "candidates", "bm25_weight", "sentences_per_source", "abstain_threshold",
                 "support_threshold", "check_names", "min_coverage", "standalone_dense", "rewrite",
@@ -56,6 +60,8 @@ METRICS = (
     "kept_share",
     "correct_decline",
     "wrong_decline",
+    "asked_alone",
+    "alone_recall@1",
 )
 
 
@@ -183,7 +189,7 @@ def _search_one(assistant: Assistant, q: Question, history: list[Turn]) -> dict:
     record = _base(q, query, [(h.paper.title, h.score) for h in ranked])
     record["timings"] = {"retrieve_s": round(elapsed, 4)}
     shown = [h.paper.title for h in ranked[: assistant.settings.k]]
-    record["metrics"] = _retrieval_metrics(q, record, shown)
+    record["metrics"] = _retrieval_metrics(q, record, shown) | _context_metrics(assistant, q, query)
     return record
 
 
@@ -218,6 +224,7 @@ def _ask_one(assistant: Assistant, q: Question, history: list[Turn]) -> dict:
     )
     metrics = _retrieval_metrics(q, record, [e.hit.paper.title for e in sources.evidence])
     metrics.update(_answer_metrics(q, answer, sources.evidence, assistant.settings))
+    metrics.update(_context_metrics(assistant, q, answer.query))
     record["metrics"] = metrics
     return record
 
@@ -231,6 +238,19 @@ def _base(q: Question, query: str, ranked: list[tuple[str, float]]) -> dict:
         "query": query,
         "gold_titles": None if q.gold_titles is None else list(q.gold_titles),
         "retrieved": [{"title": t, "score": round(s, 4)} for t, s in ranked],
+    }
+
+
+def _context_metrics(assistant: Assistant, q: Question, query: str) -> dict:
+    """For a question asked after another: was it searched alone, and R@1 had it been asked
+    with no history. On a topic switch the second bounds the first: a miss both share is
+    the retriever's, not the follow-up decision's."""
+    if not q.context_id:
+        return {}
+    alone = [h.paper.title for h in assistant.search(q.question, 1)]
+    return {
+        "asked_alone": float(query == clean(q.question)),
+        "alone_recall@1": recall_at(alone, q.gold_titles or (), 1),
     }
 
 
@@ -285,12 +305,20 @@ def _answer_metrics(
 
 
 def summarize(records: Sequence[dict]) -> dict:
-    """Means of the per-question metrics and speed percentiles, overall and per type."""
+    """Means of the per-question metrics and speed percentiles, overall, per type, and for
+    short and long answerable questions (issue 9 sets a keyword-hit target for each)."""
     types = [t for t in TYPES if any(r.get("type") == t for r in records)]
-    return {
-        "overall": _group(records),
-        "by_type": {t: _group([r for r in records if r.get("type") == t]) for t in types},
-    }
+    groups = {t: [r for r in records if r.get("type") == t] for t in types}
+    answerable = [r for r in records if r.get("type") in ("single", "multi")]
+    for name, long in (("short", False), ("long", True)):
+        group = [r for r in answerable if _is_long(r.get("question", "")) == long]
+        if group:
+            groups[name] = group
+    return {"overall": _group(records), "by_type": {k: _group(v) for k, v in groups.items()}}
+
+
+def _is_long(question: str) -> bool:
+    return len(question.split()) >= LONG_WORDS
 
 
 def _group(records: Sequence[dict]) -> dict:

@@ -25,6 +25,8 @@ ROWS = (
     ("invalid_citations", "invalid citations"),
     ("correct_decline", "declined (unanswerable)"),
     ("wrong_decline", "declined (answerable)"),
+    ("asked_alone", "searched without history"),
+    ("alone_recall@1", "Recall@1 if asked alone"),
 )
 SPEED = ("retrieve_s", "ttft_s", "total_s", "tokens_per_s")
 

@@ -137,5 +137,8 @@ class Retriever:
             cosines = np.asarray([v for *_, v in usable]) @ query if usable else []
             scored = [(i, s, float(r)) for (i, s, _), r in zip(usable, cosines, strict=True)]
             top = sorted(sorted(scored, key=lambda x: -x[2])[:per_source])
-            out.append(Evidence(n, hit, tuple(s for _, s, _ in top), tuple(r for _, _, r in top)))
+            pool = tuple((s, r) for _, s, r in scored)
+            out.append(
+                Evidence(n, hit, tuple(s for _, s, _ in top), tuple(r for _, _, r in top), pool)
+            )
         return out

@@ -54,6 +54,9 @@ class Evidence:
     hit: Hit
     sentences: tuple[str, ...]
     relevance: tuple[float, ...]  # cosine of each sentence to the question
+    # Every sentence of the paper that may be quoted, with its cosine, in abstract order:
+    # findings choose from all of them, not only the few sent to the model.
+    pool: tuple[tuple[str, float], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,22 @@ def test_findings_quote_the_best_sentences_capped_per_paper_best_first():
     assert all(f.title == e.hit.paper.title for f in found for e in EVIDENCE if e.n == f.n)
 
 
+def test_quotes_come_from_every_sentence_not_only_those_sent_to_the_model():
+    """The sentence holding the asked-for fact is often not among the few sent to the
+    model (the judged sample: SqueezeLLM's "2.3x"); findings choose from the whole pool."""
+    sent = _evidence(1, "SqueezeLLM", [("We quantize weights.", 0.62)])
+    pool = (("We quantize weights.", 0.62), ("It runs 2.3x faster on an A6000 GPU.", 0.55))
+    evidence = [Evidence(1, sent.hit, sent.sentences, sent.relevance, pool)]
+    found = findings(evidence, min_score=0.35, question="how much faster on a gpu")
+    assert [f.quote for f in found] == [
+        "It runs 2.3x faster on an A6000 GPU.",  # holds the question's key terms: first
+        "We quantize weights.",
+    ]
+    assert [f.quote for f in findings([sent], 0.35, question="how much faster on a gpu")] == [
+        "We quantize weights."
+    ]
+
+
 def test_the_top_paper_always_gives_a_finding():
     weak = [_evidence(1, "A", [("Something about speech.", 0.2)])]
     assert [f.quote for f in findings(weak, min_score=0.35)] == ["Something about speech."]

@@ -31,6 +31,7 @@ def test_summary_averages_applicable_metrics_per_type():
         rec("unanswerable", {"recall@1": None, "correct_decline": 1.0}, total_s=0.1),
         {"type": "single", "error": "boom"},
     ]
+    records[0]["question"] = " ".join(["word"] * 15)  # long: 15 words or more
     s = summarize(records)
     assert s["overall"]["n"] == 4 and s["overall"]["errors"] == 1
     assert s["overall"]["recall@1"] == 0.5
@@ -39,7 +40,8 @@ def test_summary_averages_applicable_metrics_per_type():
     assert s["by_type"]["unanswerable"]["recall@1"] is None
     assert s["by_type"]["single"]["speed"]["total_s"]["p50"] == 3.0
     assert s["by_type"]["single"]["speed"]["ttft_s"]["p50"] == 1.0  # 0 = model not called
-    assert list(s["by_type"]) == ["single", "unanswerable"]
+    assert list(s["by_type"]) == ["single", "unanswerable", "short", "long"]
+    assert s["by_type"]["long"]["recall@1"] == 1.0 and s["by_type"]["short"]["recall@1"] == 0.0
 
 
 # ---- the question file ----------------------------------------------------------------------
@@ -155,11 +157,12 @@ def test_runner_end_to_end_writes_every_output(store, tmp_path):
     assert single["metrics"]["strict_units"] == 1.0 and single["metrics"]["top_cited"] == 1.0
     assert single["metrics"]["recall@1"] == 1.0 and single["metrics"]["mrr@10"] == 1.0
     assert single["metrics"]["citation_precision"] == 1.0
-    assert single["metrics"]["keyword_hit"] == 0.5
+    assert single["metrics"]["keyword_hit"] == 1.0  # quotes come from every sentence
     assert single["metrics"]["invalid_citations"] == 0  # [9] was removed by the core
     assert set(single["timings"]) >= {"retrieve_s", "ttft_s", "total_s", "tokens_per_s"}
     # The followup is asked in the same conversation: the model sees the first exchange.
     assert followup["query"].startswith(QUESTIONS[0]["question"])
+    assert followup["metrics"]["asked_alone"] == 0.0 and "asked_alone" not in single["metrics"]
     assert QUESTIONS[0]["question"] in json.dumps(generator.prompts[1])
     assert unanswerable["abstained"] and unanswerable["metrics"]["correct_decline"] == 1.0
     assert len(generator.prompts) == 2  # declined without the model

@@ -59,6 +59,8 @@ def test_known_names_match_hyphen_free_spellings_plurals_and_parts():
     assert known("gpt4v-captioned", corpus)  # GPT-4V in the papers, typed without a hyphen
     assert known("ODEs", corpus)
     assert not known("Zorblax", corpus)
+    assert known("gpt4v-captioned", {"gpt4v", "caption"}.__contains__)  # a verb ending
+    assert not known("gpt4v-captioned", {"gpt4v", "cap"}.__contains__)
 
 
 def test_quantities_are_not_names():
@@ -75,6 +77,9 @@ def test_missing_terms_notice_names_what_the_sources_lack():
         "The sources do not mention license."
     )
     assert missing_terms("radio audio", _evidence(0.6)) == ""
+    assert missing_terms("how many radio podcasts does it cover?", _evidence(0.6)) == (
+        "The sources do not mention podcasts."
+    )
 
 
 def test_a_version_no_paper_names_is_unknown():

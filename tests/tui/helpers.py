@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -13,6 +14,7 @@ from textual.widgets import Input
 
 from rag.config import Settings
 from rag.tui.app import AssistantFactory, ChatApp
+from rag.tui.browser import PaperBrowser
 from rag.tui.exchange import Exchange
 from rag.tui.widgets import AbstractView, SourcesPanel
 
@@ -21,6 +23,27 @@ def chat_app(settings: Settings, make_assistant: AssistantFactory, data_dir: Pat
     """The chat as every test runs it: an unexpected exception in a worker stops the app
     and `run_test` raises it, so a bug fails the test instead of becoming a message."""
     return ChatApp(settings, make_assistant=make_assistant, data_dir=data_dir, raise_errors=True)
+
+
+def held(make_assistant: AssistantFactory) -> tuple[threading.Event, AssistantFactory]:
+    """A factory that builds the assistant only once the returned event is set: the chat
+    while the store and models are still loading."""
+    go = threading.Event()
+
+    def factory(settings: Settings):
+        go.wait(10)
+        return make_assistant(settings)
+
+    return go, factory
+
+
+async def open_browser(pilot: Pilot, key: str) -> PaperBrowser:
+    """Press F3 (every paper) or F4 (search) once the store is open; the browser shown."""
+    app: ChatApp = pilot.app
+    await wait_until(pilot, lambda: app.assistant is not None)
+    await pilot.press(key)
+    await wait_until(pilot, lambda: isinstance(app.screen, PaperBrowser))
+    return app.screen
 
 
 async def wait_until(pilot: Pilot, predicate: Callable[[], object], timeout: float = 10.0) -> None:

@@ -3,8 +3,6 @@ the model (F4); the highlighted one shows its abstract."""
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 from textual.widgets import Input, Label, OptionList
 
@@ -12,7 +10,7 @@ from rag.tui.browser import PaperBrowser, matching
 from rag.tui.widgets import AbstractView
 from rag.types import Listing, Paper
 from tests.tui.conftest import FAKE_SETTINGS, PAPER_TITLE, QUESTION
-from tests.tui.helpers import ask, chat_app, wait_until
+from tests.tui.helpers import ask, chat_app, held, open_browser, wait_until
 
 pytestmark = pytest.mark.anyio
 SIZE = (120, 40)
@@ -55,9 +53,7 @@ async def test_f3_lists_every_paper_read_on_demand_and_filters_as_you_type(
     async with app.run_test(size=SIZE) as pilot:
         await ask(pilot, QUESTION)
         assert calls and None not in calls  # answering reads only the papers it found
-        await pilot.press("f3")
-        await wait_until(pilot, lambda: isinstance(app.screen, PaperBrowser))
-        browser: PaperBrowser = app.screen
+        browser = await open_browser(pilot, "f3")
         options = browser.query_one("#paper-list", OptionList)
         await wait_until(pilot, lambda: options.option_count == assistant.paper_count)
         assert calls.count(None) == 1 and _title(browser).startswith("88 papers")
@@ -89,10 +85,7 @@ async def test_f4_ranks_the_papers_with_their_closest_sentence(tmp_path, make_fa
     assistant = make_fake("x")
     app = chat_app(FAKE_SETTINGS, lambda s: assistant, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_until(pilot, lambda: app.assistant is not None)
-        await pilot.press("f4")
-        await wait_until(pilot, lambda: isinstance(app.screen, PaperBrowser))
-        browser: PaperBrowser = app.screen
+        browser = await open_browser(pilot, "f4")
         box = browser.query_one("#paper-query", Input)
         box.value = QUESTION
         await pilot.press("enter")
@@ -116,12 +109,7 @@ async def test_f4_ranks_the_papers_with_their_closest_sentence(tmp_path, make_fa
 
 
 async def test_the_browser_waits_for_the_store(tmp_path, make_fake):
-    go = threading.Event()
-
-    def slow(settings):
-        go.wait(10)
-        return make_fake("x")
-
+    go, slow = held(lambda s: make_fake("x"))
     app = chat_app(FAKE_SETTINGS, slow, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("f3")

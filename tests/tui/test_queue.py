@@ -15,7 +15,7 @@ from rag.tui.conversations import ConversationStore
 from rag.tui.exchange import Exchange
 from rag.types import Turn
 from tests.tui.conftest import FABRICATED, FAKE_SETTINGS, QUESTION
-from tests.tui.helpers import answered, ask, chat_app, wait_until
+from tests.tui.helpers import answered, ask, chat_app, held, wait_until
 
 pytestmark = pytest.mark.anyio
 SIZE = (120, 40)
@@ -77,13 +77,8 @@ async def test_escape_stops_the_running_answer_and_the_waiting_one_is_asked(
 
 
 async def test_questions_typed_while_loading_are_asked_when_ready(tmp_path, make_fake):
-    go = threading.Event()
     assistant = make_fake("A short answer.")
-
-    def slow(settings):
-        go.wait(10)
-        return assistant
-
+    go, slow = held(lambda s: assistant)
     app = chat_app(FAKE_SETTINGS, slow, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         box = app.query_one("#question", Input)
@@ -103,12 +98,10 @@ async def test_questions_typed_while_loading_are_asked_when_ready(tmp_path, make
 async def test_a_failed_start_says_the_waiting_questions_were_not_asked(tmp_path):
     from rag.errors import StoreError
 
-    go = threading.Event()
-
-    def broken(settings):
-        go.wait(10)
+    def empty(settings):
         raise StoreError("the store at /x is empty: run `rag ingest`")
 
+    go, broken = held(empty)
     app = chat_app(FAKE_SETTINGS, broken, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         app.query_one("#question", Input).value = QUESTION

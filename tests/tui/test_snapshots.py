@@ -13,11 +13,10 @@ from textual.widgets import Input, Markdown
 
 from rag.errors import StoreError
 from rag.tui.app import ChatApp
-from rag.tui.browser import PaperBrowser
 from rag.tui.chats import ChatsScreen, ConfirmScreen
 from rag.tui.conversations import Conversation, ConversationStore, TurnRecord
 from tests.tui.conftest import FABRICATED, FAKE_SETTINGS, QUESTION
-from tests.tui.helpers import ask, chat_app, panel, wait_until
+from tests.tui.helpers import ask, chat_app, open_browser, panel, wait_until
 
 WIDE, NARROW = (160, 45), (80, 24)
 DRAFTED = 8  # words of the model's draft on screen while it is paused
@@ -148,10 +147,7 @@ def test_paper_list_filtered(snap_compare, tmp_path, make_fake):
     app = chat_app(FAKE_SETTINGS, lambda s: make_fake("x"), tmp_path)
 
     async def run_before(pilot) -> None:
-        await wait_until(pilot, lambda: app.assistant is not None)
-        await pilot.press("f3")
-        await wait_until(pilot, lambda: isinstance(app.screen, PaperBrowser))
-        browser: PaperBrowser = app.screen
+        browser = await open_browser(pilot, "f3")
         steady_cursor(app)
         await wait_until(pilot, lambda: browser.papers is not None)
         await pilot.press("a", "u", "d", "i", "o")
@@ -165,10 +161,7 @@ def test_paper_search(snap_compare, tmp_path, make_fake):
     app = chat_app(FAKE_SETTINGS, lambda s: make_fake("x"), tmp_path)
 
     async def run_before(pilot) -> None:
-        await wait_until(pilot, lambda: app.assistant is not None)
-        await pilot.press("f4")
-        await wait_until(pilot, lambda: isinstance(app.screen, PaperBrowser))
-        browser: PaperBrowser = app.screen
+        browser = await open_browser(pilot, "f4")
         steady_cursor(app)
         browser.query_one(Input).value = QUESTION
         await pilot.press("enter")

@@ -57,6 +57,21 @@ def test_quotes_come_from_every_sentence_not_only_those_sent_to_the_model():
     ]
 
 
+def test_other_papers_quotes_must_be_closer_to_the_best_than_the_top_papers():
+    evidence = [
+        _evidence(
+            1, "Audio Mining", [("It holds 6,400 hours.", 0.7), ("It spans 12 languages.", 0.58)]
+        ),
+        _evidence(2, "Planning", [("Senna plans with a VLM.", 0.58), ("Cars drive safely.", 0.62)]),
+    ]
+    found = findings(evidence, min_score=0.35, gap=0.15, other_gap=0.1)
+    assert [f.quote for f in found] == [
+        "It holds 6,400 hours.",
+        "Cars drive safely.",
+        "It spans 12 languages.",
+    ]
+
+
 def test_the_top_paper_always_gives_a_finding():
     weak = [_evidence(1, "A", [("Something about speech.", 0.2)])]
     assert [f.quote for f in findings(weak, min_score=0.35)] == ["Something about speech."]

@@ -2,6 +2,8 @@
 
     .venv/bin/python bench/scale.py                 # 1,000 and 10,000 papers
     .venv/bin/python bench/scale.py 1000 10000 100000
+    .venv/bin/python bench/scale.py --server 10000  # the same against a Chroma server
+    .venv/bin/python bench/scale.py --chroma-url http://host:8000 10000
 
 Embedding 100,000 abstracts takes hours here, so the embedder's rate is measured on a
 sample (the seed papers' abstract views, the first ingest pass) and the big stores are
@@ -9,18 +11,28 @@ written with real vectors of sampled text: each generated paper is a seed paper 
 new title, its chunks carrying that seed chunk's real vector plus a little noise. Their
 text is real, so the keyword index is as big as a real one. For each size this prints
 the write rate, start-up (open the store, load the keyword index, first search), search
-latency p50/p95 over the bench questions, peak RSS of that process and the store's size.
+latency p50/p95 over the bench questions, the evidence step (each question's top papers'
+sentences and their vectors, read from the store), peak RSS of that process and the
+store's size. `--server` starts `chroma run` on a temporary folder and measures through it
+(the server's own peak RSS in the last column); `--chroma-url` uses a running server (its
+collection is emptied first). A server store has no saved keyword index: the client
+builds BM25 from every paper at start-up.
 Not a test: compare ratios between sizes and runs, not absolute seconds.
 """
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import json
+import socket
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,6 +48,12 @@ from rag.store import Store  # noqa: E402
 
 NOISE = 0.02  # keeps generated vectors distinct while as close to real as the seeds
 QUERIES = 60
+# Chunks per Store.add while building: as ingest writes (rag/ingest.py batches 256, and each
+# add is one lock and one upsert per kind), larger to write big stores faster.
+WRITE_CHUNKS = 2000
+SERVER_START_S = 60  # as tests/integration/test_servers.py waits for `chroma run`
+SERVER_COLLECTION = "scalebench"
+VECTOR_CACHE = ROOT / "bench" / "out" / "scale-seed-vectors.npz"  # bench/out is not committed
 
 
 def embed_rate(embedder: SentenceTransformerEmbedder, papers: list) -> float:
@@ -46,10 +64,25 @@ def embed_rate(embedder: SentenceTransformerEmbedder, papers: list) -> float:
     return len(texts) / (time.perf_counter() - start)
 
 
-def build(store_path: Path, size: int, seeds: list, vectors: dict[str, list[float]]) -> float:
+def seed_vectors(embedder: SentenceTransformerEmbedder, seeds: list) -> dict[str, list[float]]:
+    """Every seed chunk's vector, embedded once and then read from VECTOR_CACHE (embedding
+    the 8,837 seed chunks takes ~4 minutes here; chunk ids are content hashes)."""
+    chunks = [c for p in seeds for c in chunk_paper(p)]
+    ids = [c.id for c in chunks]
+    if VECTOR_CACHE.exists():
+        cached = np.load(VECTOR_CACHE)
+        if cached["ids"].tolist() == ids and str(cached["embedder"]) == embedder.name:
+            return dict(zip(ids, cached["vectors"].tolist(), strict=True))
+    vectors = embedder.encode([embed_text(c) for c in chunks])
+    VECTOR_CACHE.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(VECTOR_CACHE, ids=np.array(ids), vectors=np.array(vectors, dtype=np.float32),
+             embedder=np.array(embedder.name))  # fmt: skip
+    return dict(zip(ids, vectors, strict=True))
+
+
+def build(settings: Settings, size: int, seeds: list, vectors: dict[str, list[float]]) -> float:
     """Write `size` papers; returns papers written per second."""
-    store = Store(Settings(store_path=str(store_path)), create=True,
-                  embedder_name="all-MiniLM-L6-v2")  # fmt: skip
+    store = Store(settings, create=True, embedder_name="all-MiniLM-L6-v2")
     rng = np.random.default_rng(0)
     start = time.perf_counter()
     batch, papers = [], {}
@@ -59,13 +92,14 @@ def build(store_path: Path, size: int, seeds: list, vectors: dict[str, list[floa
         papers[paper.id] = paper
         for chunk, original in zip(chunk_paper(paper), chunk_paper(seed), strict=True):
             batch.append((chunk, vectors[original.id]))
-        if len(batch) >= 2000 or i == size - 1:
+        if len(batch) >= WRITE_CHUNKS or i == size - 1:
             vecs = np.array([v for _, v in batch])
             vecs += rng.normal(0, NOISE, vecs.shape)
             vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
             store.add([c for c, _ in batch], papers, vecs.tolist())
             batch, papers = [], {}
     store.save_keywords()
+    store.close()
     return size / (time.perf_counter() - start)
 
 
@@ -77,25 +111,76 @@ from rag.config import Settings
 from rag.embed import SentenceTransformerEmbedder
 embedder = SentenceTransformerEmbedder(); embedder.load()
 loaded = time.perf_counter()
-assistant = build_assistant(Settings(store_path=sys.argv[1]), embedder=embedder)
+assistant = build_assistant(Settings(**json.loads(sys.argv[1])), embedder=embedder)
 questions = json.loads(sys.argv[2])
 assistant.search(questions[0])
 startup = time.perf_counter() - loaded
-times = []
+def rss(): return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+times, hits = [], []
 for q in questions:
-    t = time.perf_counter(); assistant.search(q); times.append(time.perf_counter() - t)
-times.sort()
-print(json.dumps({"startup_s": startup, "p50": times[len(times) // 2],
-                  "p95": times[int(len(times) * 0.95)],
-                  "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+    t = time.perf_counter(); hits.append(assistant.search(q)); times.append(time.perf_counter() - t)
+searched = rss()
+retriever, evidence = assistant.retriever, []
+for q, found in zip(questions, hits):
+    vector = embedder.encode([q])[0]
+    t = time.perf_counter(); retriever.evidence(vector, found, 3)
+    evidence.append(time.perf_counter() - t)
+def pct(xs, p): return sorted(xs)[int(len(xs) * p)]
+print(json.dumps({"startup_s": startup, "p50": pct(times, 0.5), "p95": pct(times, 0.95),
+                  "evidence_p50": pct(evidence, 0.5), "rss_search_mb": searched,
+                  "rss_mb": rss()}))
 """
 
 
-def measure(store_path: Path, questions: list[str]) -> dict:
+def measure(settings: dict, questions: list[str]) -> dict:
     """Start-up and search in a fresh process, so RSS and start-up are a user's."""
-    run = subprocess.run([sys.executable, "-c", PROBE, str(store_path), json.dumps(questions)],
+    run = subprocess.run([sys.executable, "-c", PROBE, json.dumps(settings), json.dumps(questions)],
                          capture_output=True, text=True, cwd=ROOT, check=True)  # fmt: skip
     return json.loads(run.stdout.strip().splitlines()[-1])
+
+
+@contextmanager
+def chroma_server(folder: Path) -> Iterator[tuple[str, int]]:
+    """`chroma run` on a folder (as tests/integration/test_servers.py starts it): (url, pid)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    url = f"http://127.0.0.1:{port}"
+    chroma = Path(sys.executable).parent / "chroma"
+    command = [str(chroma), "run", "--path", str(folder), "--port", str(port)]
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(SERVER_START_S * 10):
+            try:
+                urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.1)
+        yield url, proc.pid
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def peak_rss_mb(pid: int | None) -> float:
+    """A process's peak RSS so far (VmHWM), 0 when there is none to read."""
+    if pid is None:
+        return 0.0
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def empty_server(url: str) -> None:
+    """Drop the benchmark's collections from a running server (a fresh start per size)."""
+    from rag.chroma import client
+    from rag.layout import user_facing
+
+    server = client(Settings(chroma_url=url))
+    for col in server.list_collections():
+        if user_facing(col.name) == SERVER_COLLECTION:
+            server.delete_collection(col.name)
 
 
 def size_mb(path: Path) -> float:
@@ -103,28 +188,47 @@ def size_mb(path: Path) -> float:
 
 
 def main() -> None:
-    sizes = [int(x) for x in sys.argv[1:]] or [1000, 10000]
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("sizes", nargs="*", type=int, default=[1000, 10000])
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--server", action="store_true", help="start a Chroma server for it")
+    where.add_argument("--chroma-url", help="a running Chroma server (its bench collection "
+                       f"{SERVER_COLLECTION!r} is replaced)")  # fmt: skip
+    args = parser.parse_args()
     seeds = read_papers([ROOT / "seeds"])
     embedder = SentenceTransformerEmbedder()
     print(f"embedder: {embed_rate(embedder, seeds[:120]):.1f} papers/s "
           "(abstract views: the first ingest pass, after which a paper is searchable)")
-    chunks = [c for p in seeds for c in chunk_paper(p)]
-    vectors = dict(zip([c.id for c in chunks],
-                       embedder.encode([embed_text(c) for c in chunks]), strict=True))  # fmt: skip
+    vectors = seed_vectors(embedder, seeds)
     lines = (ROOT / "bench" / "dev_questions.jsonl").read_text().splitlines()
     questions = [json.loads(x)["question"] for x in lines][:QUERIES]
     print("| papers | chunks | write papers/s | start-up s | search p50 ms | p95 ms | "
-          "peak RSS MB | store MB |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
-    for size in sizes:
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / "store"
-            rate = build(path, size, seeds, vectors)
-            m = measure(path, questions)
-            count = Store(Settings(store_path=str(path))).count()
+          "evidence p50 ms | peak RSS MB (after search) | store MB |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    for size in args.sizes:
+        with tempfile.TemporaryDirectory() as tmp, _target(args, Path(tmp)) as (settings, pid):
+            rate = build(Settings(**settings), size, seeds, vectors)
+            m = measure(settings, questions)
+            count = Store(Settings(**settings)).count()
+            server = f"; server {peak_rss_mb(pid):.0f}" if pid else ""
             print(f"| {size:,} | {count:,} | {rate:.0f} | {m['startup_s']:.2f} | "
-                  f"{m['p50'] * 1000:.0f} | {m['p95'] * 1000:.0f} | {m['rss_mb']:.0f} | "
-                  f"{size_mb(path):.0f} |", flush=True)
+                  f"{m['p50'] * 1000:.0f} | {m['p95'] * 1000:.0f} | "
+                  f"{m['evidence_p50'] * 1000:.0f} | {m['rss_mb']:.0f} "
+                  f"({m['rss_search_mb']:.0f}){server} | "
+                  f"{size_mb(Path(tmp)):.0f} |", flush=True)  # fmt: skip
+
+
+@contextmanager
+def _target(args: argparse.Namespace, tmp: Path) -> Iterator[tuple[dict, int | None]]:
+    """The store to build, as Settings fields, and the server's pid when we started one."""
+    if args.chroma_url:
+        empty_server(args.chroma_url)
+        yield {"chroma_url": args.chroma_url, "collection": SERVER_COLLECTION}, None
+    elif args.server:
+        with chroma_server(tmp / "server") as (url, pid):
+            yield {"chroma_url": url, "collection": SERVER_COLLECTION}, pid
+    else:
+        yield {"store_path": str(tmp / "store")}, None
 
 
 if __name__ == "__main__":

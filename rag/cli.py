@@ -105,9 +105,10 @@ def ingest(
     and --limit). Re-runs embed only what changed."""
     from rag import ingest as ingesting
     from rag import repair as repairing
+    from rag.chroma import one_writer
     from rag.corpus import read_corpus
     from rag.embed import SentenceTransformerEmbedder
-    from rag.store import Store, one_writer
+    from rag.store import Store
 
     if repair and (paths or prune or settings.chroma_url):
         raise click.UsageError("--repair rebuilds a local store on its own: drop the other input")
@@ -168,7 +169,7 @@ def check(settings: Settings) -> None:
 @settings_options
 def collections(settings: Settings) -> None:
     """List the corpora (Chroma collections) in the store, with their sizes."""
-    from rag.store import collections as list_collections
+    from rag.chroma import collections as list_collections
 
     for name, chunks, embedder in list_collections(settings):
         mark = "*" if name == settings.collection else " "

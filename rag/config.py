@@ -22,8 +22,10 @@ REWRITES = ("heuristic", "model")
 MIN_PROMPT_TOKENS = 512
 
 
-# Chroma's rule for collection names (its InvalidArgumentError message, chromadb 1.5.9).
-COLLECTION_RE = re.compile(r"[a-zA-Z0-9](?:[a-zA-Z0-9._-]{1,510})[a-zA-Z0-9]")
+# Chroma's rule for collection names (its InvalidArgumentError message, chromadb 1.5.9: 3-512
+# characters), less 10 for the longest sibling suffix rag/layout.py adds ("__sentence").
+COLLECTION_RE = re.compile(r"[a-zA-Z0-9](?:[a-zA-Z0-9._-]{1,500})[a-zA-Z0-9]")
+SEPARATOR = "__"  # rag/layout.py names a collection's siblings NAME__window, NAME__sentence
 
 
 def _doc(text: str, default: Any) -> Any:
@@ -105,10 +107,10 @@ class Settings:
         for name in ("k", "candidates", "sentences_per_source", "max_tokens"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"setting {name!r} must be at least 1")
-        if not COLLECTION_RE.fullmatch(self.collection):
+        if not COLLECTION_RE.fullmatch(self.collection) or SEPARATOR in self.collection:
             raise ConfigError(
-                f"collection name {self.collection!r} is not valid: use 3-512 letters, digits, "
-                "'.', '_' or '-', starting and ending with a letter or digit"
+                f"collection name {self.collection!r} is not valid: use 3-502 letters, digits, "
+                "'.', '_' or '-', starting and ending with a letter or digit, without '__'"
             )
         if self.n_ctx - self.max_tokens < MIN_PROMPT_TOKENS:
             raise ConfigError(

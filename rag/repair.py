@@ -6,7 +6,10 @@ filtered query then failed with "Error finding id", or the process opening the s
 crashed (a segmentation fault, so no `except` can catch it). Hence:
 
 - `probe` opens the store in a child process and reads every kind of chunk; a crash or
-  an error there is the damage, reported in one line, and the caller survives it;
+  an error there is the damage, reported in one line, and the caller survives it. Its
+  queries are filtered (on the kind, which every chunk carries): with one collection per
+  kind a search needs no filter, and an unfiltered query over an index that lost its id
+  map still answered (tests/integration/test_store.py), where a filtered one fails;
 - `recover_papers` reads the papers straight from the SQLite file, read-only, without
   Chroma's vector index, so it works however broken that index is. The rebuild then
   embeds them again: a damaged index cannot be trusted to pair vectors with ids.
@@ -36,7 +39,7 @@ from rag.store import Store
 try:
     store = Store(Settings(store_path=sys.argv[1], collection=sys.argv[2]))
     for kind in ("abstract", "window", "sentence"):
-        store.query([1.0] + [0.0] * (store.dimension() - 1), 10, kind)
+        store.query([1.0] + [0.0] * (store.dimension() - 1), 10, kind, {"kind": kind})
 except Exception as exc:
     sys.exit(str(exc.__cause__ or exc))
 """

@@ -10,9 +10,10 @@ import json
 import sys
 import time
 
+from rag.chroma import one_writer
 from rag.config import Settings
 from rag.ingest import ingest
-from rag.store import Store, one_writer
+from rag.store import Store
 from tests.fakes import FakeEmbedder
 
 

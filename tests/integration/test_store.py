@@ -87,13 +87,16 @@ def test_the_lock_of_a_killed_ingest_is_recovered(tmp_path):
 
 
 def _damaged_store(tmp_path) -> Settings:
-    """A store whose vector index lost its id map: records in SQLite the index lacks."""
+    """A store whose vector index lost its id map: records in SQLite the index lacks.
+    (Chroma writes the map once a collection passes 1,000 records: here, the sentences.)"""
     settings = Settings(store_path=str(tmp_path / "store"))
     store = Store(settings, create=True, embedder_name=FakeEmbedder.name)
     ingest_papers(read_papers([PAGE_A]), store, FakeEmbedder())
     store.close()
-    (index,) = Path(settings.store_path).glob("*/index_metadata.pickle")
-    index.unlink()
+    indexes = list(Path(settings.store_path).glob("*/index_metadata.pickle"))
+    assert indexes
+    for index in indexes:
+        index.unlink()
     return settings
 
 
@@ -110,6 +113,8 @@ def test_damage_is_found_and_repair_restores_every_paper(tmp_path):
 
     assert aside.is_dir() and probe(settings) is None
     assert set(store.papers()) == _papers(PAGE_A)
+    assert set(store._cols.siblings) == {"window", "sentence"}  # every kind's collection
+    assert all(col.count() for col in store._cols.all())
     hits = store.query(FakeEmbedder().encode(["speech"])[0], 5, "sentence")
     assert len(hits) == 5
 

@@ -50,3 +50,9 @@ def test_booleans_from_the_environment(monkeypatch):
 def test_invalid_settings_are_rejected(flags, message):
     with pytest.raises(ConfigError, match=message):
         load_settings(**flags)
+
+
+def test_a_collection_name_may_not_hold_the_sibling_separator():
+    with pytest.raises(ConfigError, match="without '__'"):
+        load_settings(collection="papers__window")
+    assert load_settings(collection="papers_2024").collection == "papers_2024"

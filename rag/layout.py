@@ -1,0 +1,138 @@
+"""One Chroma collection per kind of chunk, and the upgrade of a store from one collection.
+
+The configured collection (`papers`) holds the abstract chunks, one per paper with its
+metadata, so it still lists the corpus; `papers__window` and `papers__sentence` hold the
+other kinds. A query then needs no filter on the kind: on the seed store (8,837 chunks)
+an unfiltered Chroma query took 11 ms against 37-56 ms filtered on the kind, and the
+filtered cost grew with the store (bench/scale.py: 977 ms a search at 10,000 papers).
+
+A store written before this keeps every kind in the one collection, each chunk's `kind`
+in its metadata. It is read as it is (filtered, as before), and `rag ingest` upgrades it
+without embedding again: every chunk is copied, a page at a time, into its kind's
+collection, the abstracts into a staged `papers__abstract`; then, in one write, the old
+collection is dropped and the staged one renamed. (Deleting the moved chunks from the old
+collection instead left its vector index at full size: Chroma only marks deleted vectors,
+and at 10,000 papers the 10,000 abstracts kept a 150,000-vector index, +470 MB of RSS.)
+An interrupted upgrade is finished by the next ingest; until then reads look in both places.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from rag.config import SEPARATOR
+from rag.errors import StoreError
+
+KINDS = ("abstract", "window", "sentence")
+MOVED_KINDS = ("window", "sentence")  # the kinds that live beside the configured collection
+LAYOUT_KEY, PER_KIND = "layout", "per-kind"  # collection metadata: set once every kind moved
+
+
+def sibling(name: str, kind: str) -> str:
+    """The collection holding the `kind` chunks of collection `name`."""
+    return name if kind == "abstract" else f"{name}{SEPARATOR}{kind}"
+
+
+def user_facing(name: str) -> str:
+    """The collection a Chroma collection belongs to (itself unless it is a sibling)."""
+    return name.split(SEPARATOR)[0]
+
+
+def both(*filters: dict | None) -> dict | None:
+    """Chroma's `where` keeping what every given filter keeps (None: no filter)."""
+    kept = [f for f in filters if f]
+    return None if not kept else kept[0] if len(kept) == 1 else {"$and": kept}
+
+
+@dataclass
+class Collections:
+    """The open collections of one corpus. `per_kind` is False for a store not yet upgraded;
+    `staged` is where an upgrade copies the abstracts to."""
+
+    main: object
+    siblings: dict[str, object] = field(default_factory=dict)
+    per_kind: bool = True
+    staged: object = None
+
+    def all(self) -> list:
+        return [self.main, *self.siblings.values()]
+
+    def sources(self, kind: str) -> list[tuple[object, dict | None]]:
+        """Where the chunks of `kind` are: (collection, the filter that picks them there)."""
+        if kind == "abstract":
+            return [(self.main, None if self.per_kind else {"kind": "abstract"})]
+        here = [(self.siblings[kind], None)] if kind in self.siblings else []
+        return here if self.per_kind else [(self.main, {"kind": kind}), *here]
+
+    def target(self, kind: str, where: str):
+        """The collection new chunks of `kind` are written to."""
+        if kind == "abstract":
+            return self.main
+        if kind not in self.siblings or not self.per_kind:
+            raise StoreError(f"the store at {where} has the old layout (one collection for "
+                             "every kind of chunk): run `rag ingest` to upgrade it")  # fmt: skip
+        return self.siblings[kind]
+
+
+def open_collections(client, name: str, create: bool, stamp: str, where: str) -> Collections:
+    """The corpus `name`'s collections; with `create`, any that are missing are made."""
+    from chromadb.errors import NotFoundError
+
+    def get(full_name: str):
+        try:
+            return client.get_collection(full_name, embedding_function=None)
+        except NotFoundError:
+            return None
+
+    def make(full_name: str, embedder: str):
+        meta = {"hnsw:space": "cosine", "embedder": embedder}
+        if full_name in (name, staged_name):
+            meta[LAYOUT_KEY] = PER_KIND  # a new store starts with the new layout
+        return client.get_or_create_collection(full_name, embedding_function=None, metadata=meta)
+
+    staged_name = f"{name}{SEPARATOR}abstract"
+    main = get(name)
+    if main is None and (staged := get(staged_name)) is not None:
+        main = staged  # an upgrade stopped between dropping the old collection and renaming
+        if create:
+            main.modify(name=name)
+    if main is None and not create:
+        raise StoreError(f"no collection {name!r} in {where}: run `rag ingest` first")
+    main = main or make(name, stamp)
+    embedder = (main.metadata or {}).get("embedder") or stamp
+    cols = Collections(main, per_kind=(main.metadata or {}).get(LAYOUT_KEY) == PER_KIND)
+    for kind in MOVED_KINDS:
+        full_name = sibling(name, kind)
+        if (col := make(full_name, embedder) if create else get(full_name)) is not None:
+            cols.siblings[kind] = col
+    if create and not cols.per_kind:
+        cols.staged = make(staged_name, embedder)
+    return cols
+
+
+def copy_page(cols: Collections, offset: int, size: int) -> int:
+    """Copy a page of the old collection's chunks into their kinds' collections (upsert:
+    a page copied twice after an interruption is the same). Returns how many were read."""
+    got = cols.main.get(
+        offset=offset, limit=size, include=["embeddings", "documents", "metadatas"]
+    )
+    by_kind: dict[str, list[int]] = {}
+    for i, meta in enumerate(got["metadatas"]):
+        by_kind.setdefault(meta["kind"], []).append(i)
+    for kind, rows in by_kind.items():
+        target = cols.staged if kind == "abstract" else cols.siblings[kind]
+        target.upsert(
+            ids=[got["ids"][i] for i in rows],
+            embeddings=[got["embeddings"][i] for i in rows],
+            documents=[got["documents"][i] for i in rows],
+            metadatas=[got["metadatas"][i] for i in rows],
+        )
+    return len(got["ids"])
+
+
+def swap_in(client, cols: Collections) -> None:
+    """Drop the old collection and give its name to the staged one (every chunk copied)."""
+    name = cols.main.name
+    client.delete_collection(name)
+    cols.staged.modify(name=name)
+    cols.main, cols.staged, cols.per_kind = cols.staged, None, True

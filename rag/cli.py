@@ -129,7 +129,7 @@ def ingest(
             if reading.outside:
                 click.echo(f"{reading.outside} papers outside --category left out", err=True)
             _refuse_damaged(settings)
-        store = Store(settings, create=True, embedder_name=embedder.name)
+        store = Store(settings, create=True, embedder_name=embedder.name, report=waiting)
         show = console_progress("paper")
         report = ingesting.ingest_papers(
             papers,
@@ -161,7 +161,7 @@ def check(settings: Settings) -> None:
 
     _refuse_damaged(settings)  # first: a damaged store can crash the process opening it
     store = Store(settings)
-    click.echo(f"{len(store.papers())} papers, {store.count()} chunks: the store at "
+    click.echo(f"{store.paper_count()} papers, {store.count()} chunks: the store at "
                f"{store.where} is consistent")  # fmt: skip
 
 

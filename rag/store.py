@@ -7,7 +7,7 @@ collection (rag/layout.py), so a search filters on nothing but the user's filter
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -36,7 +36,15 @@ class Store:
     the store lock (rag/lock.py) and turn Chroma's failures into one-line StoreErrors.
     """
 
-    def __init__(self, settings: Settings, create: bool = False, embedder_name: str = "") -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        create: bool = False,
+        embedder_name: str = "",
+        report: Callable[[str], None] = lambda line: None,
+    ) -> None:
+        """With `create`, a missing store is made and an old-layout one upgraded, saying so
+        through `report` (the upgrade copies every chunk: minutes on a big store)."""
         self.settings, self._create = settings, create
         self.where = settings.chroma_url or settings.store_path
         self.folder = None if settings.chroma_url else local_folder(settings, create)
@@ -50,7 +58,10 @@ class Store:
         if embedder_name:
             self.check_embedder(embedder_name)
         if create and not self._cols.per_kind:
+            report(f"upgrading the store at {self.where} to one collection per kind of chunk "
+                   f"(copying {self.count()} chunks, embedding nothing)")  # fmt: skip
             self._upgrade()
+            report("upgraded")
 
     def _open(self) -> None:
         """(Re)open the client: a fresh one sees what other processes wrote."""
@@ -147,6 +158,12 @@ class Store:
         with self._reading():
             got = self._cols.main.get(limit=1, include=["embeddings"])
         return len(got["embeddings"][0]) if len(got["embeddings"]) else 0
+
+    def paper_count(self) -> int:
+        """Papers stored (one abstract chunk each), without reading them."""
+        with self._reading():
+            ((col, kind),) = self._cols.sources("abstract")
+            return col.count() if kind is None else len(col.get(where=kind, include=[])["ids"])
 
     def count(self) -> int:
         """Chunks of every kind."""

@@ -95,9 +95,17 @@ def test_an_old_store_is_read_as_it_is_and_upgraded_by_ingest_without_embedding(
     before = {kind: old.query(vector, 10, kind) for kind in ("abstract", "window", "sentence")}
     papers = old.papers()
     assert all(len(hits) == 10 for hits in before.values()) and len(papers) == 88
+    assert old.paper_count() == 88
     old.close()
 
-    store = Store(settings, create=True, embedder_name=FakeEmbedder.name)
+    said: list[str] = []
+    store = Store(settings, create=True, embedder_name=FakeEmbedder.name, report=said.append)
+    assert said == [
+        f"upgrading the store at {settings.store_path} to one collection per kind "
+        f"of chunk (copying {len(vectors)} chunks, embedding nothing)",
+        "upgraded",
+    ]
+    assert store.paper_count() == 88
     found = _kinds(settings)
     assert {name: kinds for name, (kinds, _) in found.items()} == {
         "papers": {"abstract"},

@@ -6,9 +6,11 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from textual.geometry import Offset
 from textual.pilot import Pilot
+from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Input
 
@@ -17,6 +19,8 @@ from rag.tui.app import AssistantFactory, ChatApp
 from rag.tui.browser import PaperBrowser
 from rag.tui.exchange import Exchange
 from rag.tui.widgets import AbstractView, SourcesPanel
+
+S = TypeVar("S", bound=Screen)
 
 
 def chat_app(settings: Settings, make_assistant: AssistantFactory, data_dir: Path) -> ChatApp:
@@ -37,13 +41,18 @@ def held(make_assistant: AssistantFactory) -> tuple[threading.Event, AssistantFa
     return go, factory
 
 
+async def open_screen(pilot: Pilot, key: str, screen: type[S]) -> S:
+    """Press `key` and wait for the screen of that type it brings up."""
+    await pilot.press(key)
+    await wait_until(pilot, lambda: isinstance(pilot.app.screen, screen))
+    return pilot.app.screen
+
+
 async def open_browser(pilot: Pilot, key: str) -> PaperBrowser:
     """Press F3 (every paper) or F4 (search) once the store is open; the browser shown."""
     app: ChatApp = pilot.app
     await wait_until(pilot, lambda: app.assistant is not None)
-    await pilot.press(key)
-    await wait_until(pilot, lambda: isinstance(app.screen, PaperBrowser))
-    return app.screen
+    return await open_screen(pilot, key, PaperBrowser)
 
 
 async def wait_until(pilot: Pilot, predicate: Callable[[], object], timeout: float = 10.0) -> None:

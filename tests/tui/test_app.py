@@ -29,6 +29,7 @@ from tests.tui.helpers import (
     chat_app,
     detail_text,
     link_offset,
+    open_screen,
     panel,
     wait_until,
 )
@@ -216,8 +217,7 @@ async def test_saved_chats_reopen_and_delete(tmp_path, make_fake, cited_answer):
         await pilot.press("ctrl+n")
         await wait_until(pilot, lambda: not app.query(Exchange))
         assert not panel(app).sources and app.view.conversation.turns == []
-        await pilot.press("ctrl+o")
-        await wait_until(pilot, lambda: isinstance(app.screen, ChatsScreen))
+        await open_screen(pilot, "ctrl+o", ChatsScreen)
         await pilot.press("enter")
         await wait_until(pilot, lambda: len(app.query(Exchange)) == 1)
         reopened = app.query_one(Exchange)
@@ -227,8 +227,7 @@ async def test_saved_chats_reopen_and_delete(tmp_path, make_fake, cited_answer):
         assert panel(app).sources[0].title.startswith(PAPER_TITLE)
         followup = await ask(pilot, "how many languages does it cover?")
         assert followup.turn.answer
-        await pilot.press("ctrl+o")
-        await wait_until(pilot, lambda: isinstance(app.screen, ChatsScreen))
+        await open_screen(pilot, "ctrl+o", ChatsScreen)
         await pilot.press("d")  # asks first; n keeps the chat
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         assert "Delete this saved chat for good?\n“mining audio" in str(
@@ -273,8 +272,7 @@ async def test_startup_errors_show_in_the_app(tmp_path, error, shown):
         await wait_until(pilot, lambda: app.load_error)
         assert shown in str(app.query_one("#welcome").content)
         assert app.query_one("#question", Input).disabled
-        await pilot.press("ctrl+o")  # saved chats still open
-        await wait_until(pilot, lambda: isinstance(app.screen, ChatsScreen))
+        await open_screen(pilot, "ctrl+o", ChatsScreen)  # saved chats still open
         assert app.is_running
 
 

@@ -11,7 +11,7 @@ from rag import compose
 from rag.tui.app import ChatApp
 from rag.tui.chats import ChatsScreen
 from rag.tui.exchange import Exchange
-from tests.tui.helpers import ask, chat_app, detail_text, panel, wait_until
+from tests.tui.helpers import ask, chat_app, detail_text, open_screen, panel, wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.anyio]
 SIZE = (120, 40)
@@ -51,8 +51,7 @@ async def test_answer_sources_followup_and_reopen(app):
 
         await pilot.press("ctrl+n")
         await wait_until(pilot, lambda: not app.query(Exchange))
-        await pilot.press("ctrl+o")
-        await wait_until(pilot, lambda: isinstance(app.screen, ChatsScreen))
+        await open_screen(pilot, "ctrl+o", ChatsScreen)
         await pilot.press("enter")
         await wait_until(pilot, lambda: len(app.query(Exchange)) == 2)
         assert [e.turn.answer for e in app.query(Exchange)] == [

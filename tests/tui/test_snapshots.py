@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import threading
 
+import pytest
 from textual.widgets import Input, Markdown
 
 from rag.errors import StoreError
@@ -16,7 +17,7 @@ from rag.tui.app import ChatApp
 from rag.tui.chats import ChatsScreen, ConfirmScreen
 from rag.tui.conversations import Conversation, ConversationStore, TurnRecord
 from tests.tui.conftest import FABRICATED, FAKE_SETTINGS, QUESTION
-from tests.tui.helpers import ask, chat_app, open_browser, panel, wait_until
+from tests.tui.helpers import ask, chat_app, open_browser, open_screen, panel, wait_until
 
 WIDE, NARROW = (160, 45), (80, 24)
 DRAFTED = 8  # words of the model's draft on screen while it is paused
@@ -29,10 +30,13 @@ def steady_cursor(app: ChatApp) -> None:
         box.cursor_blink = False
 
 
-def test_answer_with_an_open_source(snap_compare, tmp_path, make_fake, cited_answer):
-    assistant = make_fake(cited_answer, fixed=True)
-    app = chat_app(FAKE_SETTINGS, lambda s: assistant, tmp_path)
+@pytest.fixture
+def app(tmp_path, make_fake, cited_answer) -> ChatApp:
+    """The chat over a fake whose answer cites the sample paper, at pinned timings."""
+    return chat_app(FAKE_SETTINGS, lambda s: make_fake(cited_answer, fixed=True), tmp_path)
 
+
+def test_answer_with_an_open_source(snap_compare, app):
     async def run_before(pilot) -> None:
         steady_cursor(app)
         exchange = await ask(pilot, QUESTION)
@@ -44,10 +48,8 @@ def test_answer_with_an_open_source(snap_compare, tmp_path, make_fake, cited_ans
     assert snap_compare(app, terminal_size=WIDE, run_before=run_before)
 
 
-def test_narrow_answer(snap_compare, tmp_path, make_fake, cited_answer):
+def test_narrow_answer(snap_compare, app):
     """80 columns: the chat has the whole width; the sources are one key away."""
-    assistant = make_fake(cited_answer, fixed=True)
-    app = chat_app(FAKE_SETTINGS, lambda s: assistant, tmp_path)
 
     async def run_before(pilot) -> None:
         steady_cursor(app)
@@ -57,10 +59,8 @@ def test_narrow_answer(snap_compare, tmp_path, make_fake, cited_answer):
     assert snap_compare(app, terminal_size=NARROW, run_before=run_before)
 
 
-def test_narrow_sources(snap_compare, tmp_path, make_fake, cited_answer):
+def test_narrow_sources(snap_compare, app):
     """80 columns, F2: the sources in the chat's place, the abstract at its quote."""
-    assistant = make_fake(cited_answer, fixed=True)
-    app = chat_app(FAKE_SETTINGS, lambda s: assistant, tmp_path)
 
     async def run_before(pilot) -> None:
         steady_cursor(app)
@@ -120,8 +120,7 @@ def test_saved_chats(snap_compare, tmp_path, make_fake):
     async def run_before(pilot) -> None:
         await wait_until(pilot, lambda: app.assistant is not None)
         steady_cursor(app)
-        await pilot.press("ctrl+o")
-        await wait_until(pilot, lambda: isinstance(app.screen, ChatsScreen))
+        await open_screen(pilot, "ctrl+o", ChatsScreen)
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=NARROW, run_before=run_before)
@@ -134,8 +133,7 @@ def test_delete_asks_first(snap_compare, tmp_path, make_fake):
     async def run_before(pilot) -> None:
         await wait_until(pilot, lambda: app.assistant is not None)
         steady_cursor(app)
-        await pilot.press("ctrl+o")
-        await wait_until(pilot, lambda: isinstance(app.screen, ChatsScreen))
+        await open_screen(pilot, "ctrl+o", ChatsScreen)
         await pilot.press("d")
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         await pilot.pause()

@@ -189,7 +189,8 @@ def _search_one(assistant: Assistant, q: Question, history: list[Turn]) -> dict:
     record = _base(q, query, [(h.paper.title, h.score) for h in ranked])
     record["timings"] = {"retrieve_s": round(elapsed, 4)}
     shown = [h.paper.title for h in ranked[: assistant.settings.k]]
-    record["metrics"] = _retrieval_metrics(q, record, shown) | _context_metrics(assistant, q, query)
+    metrics = _retrieval_metrics(q, record, shown)
+    record["metrics"] = metrics | _context_metrics(assistant, q, record)
     return record
 
 
@@ -224,7 +225,7 @@ def _ask_one(assistant: Assistant, q: Question, history: list[Turn]) -> dict:
     )
     metrics = _retrieval_metrics(q, record, [e.hit.paper.title for e in sources.evidence])
     metrics.update(_answer_metrics(q, answer, sources.evidence, assistant.settings))
-    metrics.update(_context_metrics(assistant, q, answer.query))
+    metrics.update(_context_metrics(assistant, q, record))
     record["metrics"] = metrics
     return record
 
@@ -241,15 +242,19 @@ def _base(q: Question, query: str, ranked: list[tuple[str, float]]) -> dict:
     }
 
 
-def _context_metrics(assistant: Assistant, q: Question, query: str) -> dict:
+def _context_metrics(assistant: Assistant, q: Question, record: dict) -> dict:
     """For a question asked after another: was it searched alone, and R@1 had it been asked
     with no history. On a topic switch the second bounds the first: a miss both share is
     the retriever's, not the follow-up decision's."""
     if not q.context_id:
         return {}
-    alone = [h.paper.title for h in assistant.search(q.question, 1)]
+    asked_alone = record["query"] == clean(q.question)
+    if asked_alone:  # the record's own ranking is that search
+        alone = [r["title"] for r in record["retrieved"][:1]]
+    else:
+        alone = [h.paper.title for h in assistant.search(q.question, 1)]
     return {
-        "asked_alone": float(query == clean(q.question)),
+        "asked_alone": float(asked_alone),
         "alone_recall@1": recall_at(alone, q.gold_titles or (), 1),
     }
 

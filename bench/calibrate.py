@@ -5,7 +5,8 @@
 
 No model runs here: everything is read from retrieval and evidence, which `Assistant.ask`
 computes before it calls the model, or from the raw answers of an earlier `rag eval` run.
-- guard: abstain_threshold x min_coverage -> declined unanswerable / answerable.
+- guard: abstain_threshold x min_coverage -> declined unanswerable / answerable; and
+  check_asked off / on at the defaults.
 - followup: STANDALONE_DENSE -> R@1 / R@5 of follow-up and topic-switch questions.
 - findings: quotes per paper and in all -> answer-keyword hit of the findings alone.
 - support: support_threshold -> share of the model's sentences kept (from --results).
@@ -77,21 +78,29 @@ def guard_sweep(assistant: Assistant, name: str, data: list) -> None:
         cells = []
         for c in COVERAGE:
             s = assistant.settings.replace(abstain_threshold=t, min_coverage=c)
-            rate = [
-                sum(guard.check(query, ev, in_corpus, s) is not None for _, query, ev in group)
-                / max(1, len(group))
-                for group in (neg, pos)
-            ]
-            cells.append(f"{rate[0]:.2f} / {rate[1]:.2f}")
+            cells.append(_declined(s, in_corpus, neg, pos))
         print(f"| {t:.2f} | " + " | ".join(cells) + " |")
     s = assistant.settings
+    for on in (False, True):
+        rates = _declined(s.replace(check_asked=on), in_corpus, neg, pos)
+        print(f"at the defaults, check_asked {on}: {rates}")
     print(f"\nat the defaults (abstain {s.abstain_threshold}, min_coverage {s.min_coverage}):")
     for q, query, ev in data:
-        d = guard.check(query, ev, in_corpus, s)
+        d = guard.check(query, ev, in_corpus, s, q.question)
         wrong = (d is not None) == bool(q.answerable)
         if wrong:
             what = d.notice if d else "answered"
             print(f"  {q.id} ({q.type}) {q.question!r}: {what}")
+
+
+def _declined(s: Settings, in_corpus, neg: list, pos: list) -> str:
+    """Declined unanswerable / answerable, as "0.67 / 0.02"."""
+    rate = [
+        sum(guard.check(query, ev, in_corpus, s, q.question) is not None for q, query, ev in g)
+        / max(1, len(g))
+        for g in (neg, pos)
+    ]
+    return f"{rate[0]:.2f} / {rate[1]:.2f}"
 
 
 def followup_sweep(assistant: Assistant, name: str, path: str) -> None:

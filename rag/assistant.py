@@ -136,7 +136,9 @@ class Assistant:
         vector = self.embedder.encode([query])[0]
         hits = self.retriever.search_vector(query, vector, self.settings.k, filters.where())
         evidence = self.retriever.evidence(vector, hits, self.settings.sentences_per_source)
-        decline = guard.check(query, evidence, self.retriever.in_corpus, self.settings)
+        decline = guard.check(
+            query, evidence, self.retriever.in_corpus, self.settings, asked=question
+        )
         found = compose.findings(evidence, self.settings.abstain_threshold, question=query)
         if decline and not decline.near:
             found = ()

@@ -80,6 +80,12 @@ class Settings:
         "rag declines and shows the closest findings.",
         0.5,
     )
+    # Calibrated with bench/calibrate.py (guard) on both dev sets: see the README.
+    check_asked: bool = _doc(
+        "Decline when the paper a question is about never names what it asks for "
+        "('what license ...', 'how many GPUs ...'), and show the closest findings.",
+        True,
+    )
     # Strict by design: a reader must be able to trust every [n]. At 0.75 one substituted
     # word in an eight-word sentence ("hours of video" for "hours of audio") still passed;
     # at 0.9 it fails. The hand-judged sample in the README checks what passes.

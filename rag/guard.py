@@ -9,10 +9,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from rag.config import Settings
 from rag.text import FUNCTION_WORDS, names, squash, stems, tokenize, words
-from rag.types import Evidence
+from rag.types import Evidence, Paper
 
 # Question words that ask for a kind of answer rather than name a topic ("which method",
 # "what dataset"): a paper need not contain them to answer.
@@ -29,9 +30,34 @@ ASKING_WORDS = frozenset(
 )
 
 
+# The thing a question asks for: the words after "how many", or between "what"/"which" and
+# the verb ("what license are ...", "how many GPUs do ..."). Calibrated on the hard dev set
+# (bench/calibrate.py, guard): its near-topic unanswerable questions ask a paper in the
+# corpus for a detail its abstract never names (Molmo's license, Sophia's peak learning
+# rate, the GPUs to serve Qwen2.5-1M, Llama Guard's number of training examples).
+_AUXILIARY = "is are was were do does did has have had can could will would should"
+_HOW_MANY = re.compile(r"\bhow many\s+([^?!.,;:]+)", re.IGNORECASE)
+_WHAT = re.compile(rf"\b(?:what|which)\s+([^?!.,;:]+?)\s+(?:{_AUXILIARY.replace(' ', '|')})\b",
+                   re.IGNORECASE)  # fmt: skip
+_ASKED_END = frozenset(
+    f"{_AUXILIARY} in on of for to from with by at as into per than that went go get need".split()
+)
+# Words that ask for a kind of answer, which a paper names without the word ("which
+# benchmark" -> ScanQA, "what hardware" -> A100 GPUs); on the dev sets these were what
+# answerable questions asked for in words their abstract does not use.
+ASKED_KINDS = frozenset(
+    "score scores benchmark benchmarks mechanism mechanisms speedup speedups gain gains "
+    "improvement hardware metric metrics architecture task tasks setting settings".split()
+)
+ASKED_WORDS = 3  # "what peak learning rate": longer spans ran into the rest of the question
+# An abbreviation known from the longer word it starts ("params" for "parameters") needs
+# this many letters, so "gpu" is not known from "gpt".
+ABBREVIATION = 4
+
+
 @dataclass(frozen=True)
 class Decline:
-    reason: str  # "off_topic" | "unknown_names" | "uncovered"
+    reason: str  # "off_topic" | "unknown_names" | "uncovered" | "unstated"
     notice: str  # one sentence for the user, naming what is missing
     near: bool  # the papers are near the topic: show the closest findings, labelled
 
@@ -48,11 +74,62 @@ def coverage(question: str, evidence: Sequence[Evidence]) -> tuple[float, list[s
     terms = key_terms(question)
     if not terms or not evidence:
         return 1.0, []
-    term_stems = {t: stems(t) for t in terms}
-    papers = [stems(f"{e.hit.paper.title} {e.hit.paper.abstract}") for e in evidence]
-    found = [[t for t in terms if term_stems[t] <= p] for p in papers]
-    best = max(found, key=len)
-    return len(best) / len(terms), [t for t in terms if t not in best]
+    best = _best_paper(terms, evidence)
+    missing = [t for t in terms if not _holds(best, t)]
+    return 1 - len(missing) / len(terms), missing
+
+
+def asked_for(question: str) -> list[tuple[str, list[str]]]:
+    """What the question asks for, as typed ("the number of training examples", "the
+    license"), with the key terms naming it; none when it asks for a kind of answer
+    ("which benchmark", "what score") or does not say ("which paper", "how much faster")."""
+    asked = []
+    for pattern, lead in ((_HOW_MANY, "the number of "), (_WHAT, "the ")):
+        for match in pattern.finditer(question):
+            head = []
+            for w in words(match.group(1)):
+                if w in _ASKED_END or len(head) == ASKED_WORDS:
+                    break
+                head.append(w)
+            terms = [w for w in key_terms(" ".join(head)) if w not in ASKED_KINDS]
+            if terms:
+                asked.append((lead + " ".join(head), terms))
+    return asked
+
+
+def unstated(question: str, query: str, evidence: Sequence[Evidence]) -> list[str]:
+    """What the question asks for that the paper it is about (the one holding most of the
+    query's key terms) never names, not even as an abbreviation ("params")."""
+    asked = asked_for(question)
+    if not asked or not evidence:
+        return []
+    best = _best_paper(key_terms(query), evidence)
+    return [
+        phrase
+        for phrase, terms in asked
+        if any(not _holds(best, t) and not _abbreviates(best, t) for t in terms)
+    ]
+
+
+def _best_paper(terms: list[str], evidence: Sequence[Evidence]) -> Paper:
+    """The retrieved paper holding most of these terms (the first on a tie)."""
+    return max((e.hit.paper for e in evidence), key=lambda p: sum(_holds(p, t) for t in terms))
+
+
+def _holds(paper: Paper, term: str) -> bool:
+    return stems(term) <= _paper_stems(paper)
+
+
+def _abbreviates(paper: Paper, term: str) -> bool:
+    short = term.removesuffix("s")
+    return len(short) >= ABBREVIATION and any(
+        w.startswith(short) for w in words(f"{paper.title} {paper.abstract}")
+    )
+
+
+@lru_cache(maxsize=64)
+def _paper_stems(paper: Paper) -> frozenset[str]:
+    return frozenset(stems(f"{paper.title} {paper.abstract}"))
 
 
 def known(name: str, in_corpus: Callable[[str], bool]) -> bool:
@@ -94,8 +171,10 @@ def check(
     evidence: Sequence[Evidence],
     in_corpus: Callable[[str], bool],
     settings: Settings,
+    asked: str = "",
 ) -> Decline | None:
-    """Why the papers cannot answer this question, or None when they may."""
+    """Why the papers cannot answer this question (the standalone query), or None when they
+    may. `asked` is the question as typed this turn, what it asks for (default: the query)."""
     relevance = max((r for e in evidence for r in e.relevance), default=0.0)
     if relevance < settings.abstain_threshold:
         return Decline("off_topic", "No paper is close to this question.", near=False)
@@ -109,5 +188,9 @@ def check(
             "uncovered",
             f"The closest papers do not mention {', '.join(missing)}.",
             near=True,
+        )
+    if settings.check_asked and (not_there := unstated(asked or question, question, evidence)):
+        return Decline(
+            "unstated", f"The papers found do not state {' or '.join(not_there)}.", near=True
         )
     return None

@@ -88,3 +88,39 @@ def test_a_version_no_paper_names_is_unknown():
     corpus = {"gpt", "5", "4", "gpt4", "llama"}.__contains__
     assert not known("GPT-5", corpus) and known("GPT-4", corpus)
     assert not known("mamba-2", {"mamba", "2"}.__contains__)
+
+
+def test_what_a_question_asks_for_is_named_as_typed():
+    from rag.guard import asked_for
+
+    assert asked_for("what license are the weights released under") == [
+        ("the license", ["license"])
+    ]
+    assert asked_for("how many GPUs do you need to serve it?") == [("the number of gpus", ["gpus"])]
+    assert asked_for("what peak learning rate did they use") == [
+        ("the peak learning rate", ["peak", "learning", "rate"])
+    ]
+    # a kind of answer, or no asked-for noun at all: nothing to require
+    assert asked_for("which benchmark did they surpass?") == []
+    assert asked_for("which paper mines radio audio?") == []
+    assert asked_for("how much faster is it?") == []
+
+
+def test_a_detail_the_paper_never_names_declines_as_near_topic():
+    decline = _check("what license is the shrutilipi audio released under?")
+    assert decline.reason == "unstated" and decline.near
+    assert decline.notice == "The papers found do not state the license."
+    assert _check("what license is the shrutilipi audio released under?", check_asked=False) is None
+
+
+def test_the_asked_for_thing_may_be_stemmed_or_abbreviated():
+    assert _check("how many langs does shrutilipi cover?") is None  # "languages"
+    assert _check("how many hours of audio does shrutilipi have?") is None
+
+
+def test_what_is_asked_comes_from_the_question_typed_not_the_query():
+    query = "what license covers shrutilipi radio audio? how many hours of audio?"
+    decline = check(
+        query, _evidence(0.6), VOCABULARY.__contains__, Settings(), asked="how many hours of audio?"
+    )
+    assert decline is None

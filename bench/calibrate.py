@@ -38,10 +38,12 @@ from rag.types import Evidence, Turn  # noqa: E402
 ABSTAIN = (0.30, 0.35, 0.40, 0.45, 0.50)
 COVERAGE = (0.0, 0.3, 0.4, 0.5, 0.6, 0.67, 0.75)
 STANDALONE = (0.0, 0.35, 0.40, 0.45, 0.50, 0.55, 1.01)
-# per paper, in all, score gap, term weight, quotes from every sentence (else the evidence)
-FINDINGS = ((3, 5, 0.1, 0.0, False), (3, 5, 0.1, 0.2, False), (3, 5, 0.1, 0.0, True),
-            (3, 5, 0.1, 0.2, True), (3, 5, 0.1, 0.3, True), (3, 5, 0.15, 0.2, True),
-            (3, 5, 0.1, 0.5, True), (2, 5, 0.1, 0.2, True))
+# per paper, in all, score gap, term weight, quotes from every sentence (else the evidence),
+# number weight for quantity questions
+FINDINGS = ((3, 5, 0.1, 0.0, False, 0), (3, 5, 0.1, 0.2, True, 0), (4, 5, 0.15, 0.2, True, 0),
+            (4, 5, 0.15, 0.2, True, 0.05), (4, 5, 0.15, 0.2, True, 0.1),
+            (4, 5, 0.15, 0.2, True, 0.15), (4, 5, 0.15, 0.2, True, 0.2),
+            (4, 6, 0.15, 0.2, True, 0.1))
 SUPPORT = (0.5, 0.6, 0.67, 0.75, 0.8, 0.9)
 BM25 = (0.2, 0.3, 0.4)
 
@@ -133,22 +135,26 @@ def followup_sweep(assistant: Assistant, name: str, path: str) -> None:
 def findings_sweep(assistant: Assistant, name: str, data: list) -> None:
     answerable = [c for c in data if c[0].answerable and c[0].answer_keywords]
     print(f"\n## findings on {name}: keyword hit of the findings alone ({len(answerable)})")
-    print("| per paper | in all | score gap | term weight | all sentences | keyword hit | "
-          "long questions | quotes (mean) | from gold papers |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
-    for per_paper, most, gap, weight, every in FINDINGS:
+    print("| per paper | in all | score gap | term weight | all sentences | number weight | "
+          "keyword hit | long questions | quotes (mean) | from gold papers |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    for per_paper, most, gap, weight, every, number in FINDINGS:
         hits, long, shown, gold = [], [], [], []
         for q, _, ev in answerable:
             min_score = assistant.settings.abstain_threshold
             ev = ev if every else [dataclasses.replace(e, pool=()) for e in ev]
-            found = compose.findings(ev, min_score, per_paper, most, gap, q.question, weight)
+            found = compose.findings(
+                ev, min_score, per_paper, most, gap, question=q.question, term_weight=weight,
+                number_weight=number,
+            )  # fmt: skip
             quotes = " ".join(f.quote for f in found)  # what the quotes say, titles aside
             hits.append(keyword_hit(quotes, q.answer_keywords) or 0.0)
             if len(q.question.split()) >= LONG_WORDS:
                 long.append(hits[-1])
             shown.append(len(found))
             gold += [f.title in (q.gold_titles or ()) for f in found]
-        print(f"| {per_paper} | {most} | {gap} | {weight} | {every} | {_mean(hits):.3f} | "
+        print(f"| {per_paper} | {most} | {gap} | {weight} | {every} | {number} | "
+              f"{_mean(hits):.3f} | "
               f"{_mean(long):.3f} (n={len(long)}) | {_mean(shown):.1f} | {_mean(gold):.3f} |")
 
 

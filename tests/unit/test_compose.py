@@ -109,3 +109,17 @@ def test_a_quote_naming_what_was_asked_outranks_a_slightly_closer_one():
     assert plain[0].quote == "Models improve by 10%."
     assert asked[0].quote == "It holds 6,400 hours of audio in 12 languages."
     assert asked[0].score == 0.55  # the shown score stays the cosine
+
+
+def test_a_quantity_question_ranks_the_sentence_with_a_number_first():
+    scored = [("The radio archive spans many Indian languages.", 0.62),
+              ("The archive holds 6,400 hours of audio.", 0.55)]  # fmt: skip
+    evidence = [_evidence(1, "Shrutilipi", scored)]
+    asked = findings(evidence, 0.35, question="how many hours in the radio archive?")
+    plain = findings(evidence, 0.35, question="what is in the radio archive?")
+    assert asked[0].quote == "The archive holds 6,400 hours of audio."
+    assert plain[0].quote == "The radio archive spans many Indian languages."
+    unweighted = findings(
+        evidence, 0.35, question="how many hours in the radio archive?", number_weight=0
+    )
+    assert unweighted[0].quote == "The radio archive spans many Indian languages."

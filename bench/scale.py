@@ -6,7 +6,7 @@
     .venv/bin/python bench/scale.py --chroma-url http://host:8000 10000
 
 Embedding 100,000 abstracts takes hours here, so the embedder's rate is measured on a
-sample (the seed papers' abstract views, the first ingest pass) and the big stores are
+sample (the seed papers' quick abstract views, the first ingest pass) and the big stores are
 written with real vectors of sampled text: each generated paper is a seed paper under a
 new title, its chunks carrying that seed chunk's real vector plus a little noise. Their
 text is real, so the keyword index is as big as a real one. For each size this prints
@@ -40,7 +40,7 @@ sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
 
-from rag.chunking import chunk_paper, embed_text  # noqa: E402
+from rag.chunking import chunk_paper, embed_text, quick_text, quick_view  # noqa: E402
 from rag.config import Settings  # noqa: E402
 from rag.corpus import read_papers  # noqa: E402
 from rag.embed import SentenceTransformerEmbedder  # noqa: E402
@@ -57,7 +57,7 @@ VECTOR_CACHE = ROOT / "bench" / "out" / "scale-seed-vectors.npz"  # bench/out is
 
 
 def embed_rate(embedder: SentenceTransformerEmbedder, papers: list) -> float:
-    texts = [embed_text(chunk_paper(p)[0]) for p in papers]
+    texts = [quick_text(quick_view(chunk_paper(p)[0])) for p in papers]
     embedder.encode(texts[:8])
     start = time.perf_counter()
     embedder.encode(texts)
@@ -198,7 +198,7 @@ def main() -> None:
     seeds = read_papers([ROOT / "seeds"])
     embedder = SentenceTransformerEmbedder()
     print(f"embedder: {embed_rate(embedder, seeds[:120]):.1f} papers/s "
-          "(abstract views: the first ingest pass, after which a paper is searchable)")
+          "(quick abstract views: the first ingest pass, after which a paper is searchable)")
     vectors = seed_vectors(embedder, seeds)
     lines = (ROOT / "bench" / "dev_questions.jsonl").read_text().splitlines()
     questions = [json.loads(x)["question"] for x in lines][:QUERIES]

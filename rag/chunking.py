@@ -9,10 +9,15 @@ Two views of each paper (MEASUREMENTS.md: they are complementary on short questi
   picking evidence, deciding to abstain (the best question-sentence cosine was the
   strongest abstention signal in MEASUREMENTS.md) and checking citations cost no
   embedding at question time (embedding ~30 sentences per question took 1-3 s here).
+
+Ingest also writes, for a while, a quick view of each new paper (`quick_view`): the abstract
+chunk under its own id, its vector from the head of the text only, so a paper is
+searchable at twice the rate until its full abstract view replaces it (rag/ingest.py).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 
@@ -23,6 +28,12 @@ WINDOW_STRIDE = 2
 # all-MiniLM-L6-v2 reads 256 word pieces; 230 estimated leaves room for the estimate's
 # worst under-count (15%, measured on seeds/) and the special tokens.
 MAX_CHUNK_TOKENS = 230
+# The quick view embeds the title and the abstract's head up to this many estimated
+# tokens: embedding 128 tokens of each abstract doubled the embedder's rate on seeds/
+# (README, "Ingest rate"). The estimate over-counts: on seeds/ the cut view is 109 real
+# word pieces at the median (129 at most), embedded at 1.9x the full view's rate.
+QUICK_VIEW_TOKENS = 128
+QUICK_PREFIX = "quick:"  # a quick view's id is its abstract chunk's id under this prefix
 
 _ABBREVIATIONS = "".join(
     rf"(?<!\b{re.escape(a)})" for a in ("e.g.", "i.e.", "et al.", "vs.", "Fig.", "Eq.", "cf.")
@@ -53,6 +64,29 @@ def chunk_id(kind: str, title: str, text: str) -> str:
 def embed_text(chunk: Chunk) -> str:
     """What the embedder reads: the chunk prefixed with its paper title."""
     return f"{chunk.title}. {chunk.text}"
+
+
+def quick_view(abstract: Chunk) -> Chunk:
+    """The stand-in for an abstract chunk until it is embedded whole: the same text (so
+    the paper and its keywords read back whole from it) under an id derived from its own,
+    which an ingest recognises as not wanted and deletes once the full view is written."""
+    return dataclasses.replace(abstract, id=QUICK_PREFIX + abstract.id)
+
+
+def is_quick(chunk_id: str) -> bool:
+    return chunk_id.startswith(QUICK_PREFIX)
+
+
+def quick_text(chunk: Chunk) -> str:
+    """What the embedder reads of a quick view: the head of `embed_text`, cut at a word
+    once QUICK_VIEW_TOKENS estimated tokens are used (the estimate adds up word by word)."""
+    words, used = [], 0
+    for word in embed_text(chunk).split():
+        used += estimate_tokens(word)
+        if used > QUICK_VIEW_TOKENS and words:
+            break
+        words.append(word)
+    return " ".join(words)
 
 
 def chunk_paper(paper: Paper) -> list[Chunk]:

@@ -138,6 +138,7 @@ def ingest(
             prune=prune,
             progress=lambda stage, done, total: show(done, total, stage),
             complete=complete,
+            notify=waiting,
         )
     click.echo(
         f"{report.papers} papers, {report.chunks} chunks: {report.added} embedded, "
@@ -161,8 +162,10 @@ def check(settings: Settings) -> None:
 
     _refuse_damaged(settings)  # first: a damaged store can crash the process opening it
     store = Store(settings)
+    quick = store.quick_papers()
+    unfinished = f"; {quick} papers not fully indexed: run rag ingest" if quick else ""
     click.echo(f"{store.paper_count()} papers, {store.count()} chunks: the store at "
-               f"{store.where} is consistent")  # fmt: skip
+               f"{store.where} is consistent{unfinished}")  # fmt: skip
 
 
 @main.command()

@@ -2,7 +2,8 @@
 
 Chunk ids are content hashes, so a re-run embeds nothing, a changed abstract replaces
 its chunks, and an interrupted run is completed by the next one. New chunks are written
-in batches of whole papers, so a paper is never half-present after an interruption.
+in batches of whole papers, so a paper is never half-present after an interruption;
+until its batch is written a new paper is found by its quick view (see `_add`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from rag.chunking import chunk_paper, embed_text
+from rag.chunking import chunk_paper, embed_text, is_quick, quick_text, quick_view
 from rag.corpus import input_files, read_papers
 from rag.embed import Embedder
 from rag.records import parse_listings, signature
@@ -27,8 +28,8 @@ from rag.types import Chunk, Listing, Paper
 BATCH_CHUNKS = 256
 
 Progress = Callable[[str, int, int], None]  # stage, papers done, papers in the stage
-ABSTRACTS = "searchable (abstract views)"
-VIEWS = "sentence views"
+ABSTRACTS = "searchable (quick abstract views)"
+VIEWS = "full abstract and sentence views"
 
 
 @dataclass(frozen=True)
@@ -64,9 +65,11 @@ def ingest_papers(
     prune: bool = False,
     progress: Progress | None = None,
     complete: frozenset[str] = frozenset(),
+    notify: Callable[[str], None] | None = None,
 ) -> IngestReport:
     """Store these papers. With `prune`, papers whose sources are all gone, or were read
-    whole (`complete`) without them, are removed."""
+    whole (`complete`) without them, are removed. `notify` hears what the progress does
+    not show (papers an interrupted ingest left to complete)."""
     start = time.perf_counter()
     stored = store.chunk_index()
     known = {pid: parse_listings(listings) for pid, listings, _ in stored.values()}
@@ -82,7 +85,7 @@ def ingest_papers(
     ]
     pruned = _gone_papers(papers, known, complete) if prune else set()
 
-    searchable = _add(new, papers, store, embedder, progress)
+    searchable = _add(new, stored, papers, store, embedder, progress, notify)
     store.update_metadata(refresh, papers)
     gone = stale | {cid for cid, (pid, *_) in stored.items() if pid in pruned}
     store.delete(gone)
@@ -102,25 +105,33 @@ def ingest_papers(
 
 def _add(
     new: list[Chunk],
+    stored: dict[str, tuple[str, str, str]],
     papers: dict[str, Paper],
     store: Store,
     embedder: Embedder,
     progress: Progress | None,
+    notify: Callable[[str], None] | None,
 ) -> float | None:
-    """Embed and write the new chunks in two passes: every new paper's abstract view first
-    (the paper is then searchable: one vector each), then the sentence views, a whole
-    paper per batch. An interrupted second pass is completed by the next ingest, the way
-    any interrupted run is. Returns the seconds until the new papers were searchable."""
+    """Embed and write the new chunks in two passes. First a quick view of every new
+    paper's abstract (rag/chunking.py: the head only, twice the rate; the paper is then
+    searchable and in the keyword index). Then, a whole paper per batch, its full abstract
+    view and sentence views, each batch deleting the quick views it replaces, so the store
+    ends as if written in one pass and a paper is never missing from search. An interrupted
+    run leaves quick views; the next ingest completes their papers the same way. Returns
+    the seconds until the new papers were searchable."""
     start = time.perf_counter()
-    first = [c for c in new if c.kind == "abstract"]
+    abstracts = [c for c in new if c.kind == "abstract"]
+    first = [quick_view(c) for c in abstracts if quick_view(c).id not in stored]
+    if notify and len(first) < len(abstracts):
+        notify(f"completing {len(abstracts) - len(first)} papers an interrupted ingest left "
+               "searchable but not fully indexed")  # fmt: skip
     _embed_in_batches(ABSTRACTS, [[c] for c in first], papers, store, embedder, progress)
     if first:
         store.save_keywords()
     searchable = time.perf_counter() - start if first else None
     by_paper: dict[str, list[Chunk]] = defaultdict(list)
     for c in new:
-        if c.kind != "abstract":
-            by_paper[c.paper_id].append(c)
+        by_paper[c.paper_id].append(c)
     _embed_in_batches(VIEWS, list(by_paper.values()), papers, store, embedder, progress)
     return searchable
 
@@ -133,14 +144,18 @@ def _embed_in_batches(
     embedder: Embedder,
     progress: Progress | None,
 ) -> None:
-    """Write groups of chunks (never splitting a group) in batches of about BATCH_CHUNKS."""
+    """Write groups of chunks (never splitting a group) in batches of about BATCH_CHUNKS;
+    a full abstract view replaces its quick view in the same write."""
     if progress and groups:
         progress(stage, 0, len(groups))
     batch: list[Chunk] = []
     for n, group in enumerate(groups, 1):
         batch += group
         if len(batch) >= BATCH_CHUNKS or n == len(groups):
-            store.add(batch, papers, embedder.encode([embed_text(c) for c in batch]))
+            texts = [quick_text(c) if is_quick(c.id) else embed_text(c) for c in batch]
+            replaced = [quick_view(c).id for c in batch
+                        if c.kind == "abstract" and not is_quick(c.id)]  # fmt: skip
+            store.add(batch, papers, embedder.encode(texts), replacing=replaced)
             batch = []
             if progress:
                 progress(stage, n, len(groups))

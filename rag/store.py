@@ -7,11 +7,12 @@ collection (rag/layout.py), so a search filters on nothing but the user's filter
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 from rag.chroma import client, local_folder
+from rag.chunking import is_quick
 from rag.config import Settings
 from rag.errors import StoreError, failures
 from rag.keywords import KeywordIndex
@@ -165,16 +166,31 @@ class Store:
             ((col, kind),) = self._cols.sources("abstract")
             return col.count() if kind is None else len(col.get(where=kind, include=[])["ids"])
 
+    def quick_papers(self) -> int:
+        """Papers whose abstract is still a quick view (rag/chunking.py): an ingest stopped
+        before embedding them whole. Reads ids only."""
+        with self._reading():
+            ((col, kind),) = self._cols.sources("abstract")
+            return sum(map(is_quick, col.get(where=kind, include=[])["ids"]))
+
     def count(self) -> int:
         """Chunks of every kind."""
         with self._reading():
             return sum(col.count() for col in self._cols.all())
 
     def add(
-        self, chunks: list[Chunk], papers: dict[str, Paper], vectors: list[list[float]]
+        self,
+        chunks: list[Chunk],
+        papers: dict[str, Paper],
+        vectors: list[list[float]],
+        replacing: Sequence[str] = (),
     ) -> None:
-        """Write chunks with their vectors, each kind into its collection, in one batch."""
+        """Write chunks with their vectors, each kind into its collection, in one batch,
+        deleting the abstract chunks they replace in the same write (quick views), so a
+        reader never finds a paper twice."""
         with self._writing():
+            if replacing:
+                self._cols.main.delete(ids=list(replacing))
             for kind, rows in _by_kind(list(zip(chunks, vectors, strict=True))).items():
                 self._cols.target(kind, self.where).upsert(
                     ids=[c.id for c, _ in rows],

@@ -71,8 +71,9 @@ def test_ingest_reports_progress_lines_and_is_idempotent(tmp_path):
     store = ["--store", str(tmp_path / "store")]
     first = run("ingest", *store, str(seed))
     assert first.exit_code == 0, first.output
-    assert "searchable (abstract views): 88/88 papers · " in first.output
-    assert "sentence views: 88/88 papers · " in first.output and "s left" in first.output
+    assert "searchable (quick abstract views): 88/88 papers · " in first.output
+    assert "full abstract and sentence views: 88/88 papers · " in first.output
+    assert "s left" in first.output
     assert "new papers searchable after" in first.output
     second = run("ingest", *store, str(seed))
     assert "0 embedded" in second.output and "views" not in second.output

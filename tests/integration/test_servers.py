@@ -16,7 +16,7 @@ import pytest
 from rag.assistant import build_assistant
 from rag.corpus import read_papers
 from rag.generate import find_model
-from rag.ingest import ingest
+from rag.ingest import ABSTRACTS, ingest
 from rag.store import Store
 from rag.types import Answer
 from tests.conftest import SEED_FILE
@@ -108,7 +108,7 @@ def test_a_server_gone_mid_ingest_is_one_line(tmp_path):
         server.kill()
         server.wait()
         _, err = ingest_run.communicate(timeout=300)
-    assert all(line.startswith("searchable (abstract views)") for line in progress), progress
+    assert all(line.startswith(ABSTRACTS) for line in progress), progress
     assert ingest_run.returncode == 3, err
     assert err.strip().splitlines()[-1].startswith(f"Error: lost the Chroma server at {url}")
 

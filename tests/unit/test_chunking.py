@@ -2,8 +2,13 @@ from __future__ import annotations
 
 from rag.chunking import (
     MAX_CHUNK_TOKENS,
+    QUICK_VIEW_TOKENS,
     chunk_paper,
+    embed_text,
     estimate_tokens,
+    is_quick,
+    quick_text,
+    quick_view,
     split_sentences,
 )
 from rag.corpus import read_papers
@@ -48,3 +53,17 @@ def test_overlong_sentence_is_split_to_fit():
     windows = [c for c in chunks if c.kind == "window"]
     assert len(windows) >= 3
     assert all(estimate_tokens(c.text) <= MAX_CHUNK_TOKENS for c in windows)
+
+
+def test_a_quick_view_is_the_head_of_the_abstract_view_under_a_derived_id(seeds):
+    for paper in read_papers([seeds]):
+        abstract = chunk_paper(paper)[0]
+        quick = quick_view(abstract)
+        assert is_quick(quick.id) and not is_quick(abstract.id) and abstract.id in quick.id
+        assert quick.text == abstract.text  # the paper reads back whole from it
+        head = quick_text(quick)
+        assert " ".join(embed_text(abstract).split()).startswith(head)
+        assert head.startswith(paper.title)
+        assert estimate_tokens(head) <= max(QUICK_VIEW_TOKENS, estimate_tokens(paper.title))
+        if estimate_tokens(embed_text(abstract)) > QUICK_VIEW_TOKENS:
+            assert len(head) < len(embed_text(abstract))

@@ -2,10 +2,12 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
+from rag.chunking import QUICK_PREFIX, chunk_paper, embed_text, is_quick, quick_text
 from rag.config import Settings
-from rag.corpus import read_corpus
+from rag.corpus import read_corpus, read_papers
 from rag.errors import CorpusError, StoreError
 from rag.ingest import ABSTRACTS, VIEWS, ingest, ingest_papers
 from rag.keywords import KeywordIndex
@@ -123,11 +125,11 @@ def test_interrupted_ingest_is_completed_by_the_next_run(tmp_path, store, monkey
     f = _jsonl(tmp_path / "a.jsonl", ROWS)
     with pytest.raises(Interrupt):
         ingest([f], store, DyingEmbedder())
-    partial = store.count()
-    assert partial > 0
+    partial = [cid for cid in store.chunk_index() if not is_quick(cid)]
+    assert store.count() > 0
     report = ingest([f], store, FakeEmbedder())
     assert store.count() == report.chunks
-    assert report.added == report.chunks - partial
+    assert report.added == report.chunks - len(partial)
 
 
 def test_listings_accumulate_across_runs_and_paths_are_absolute(tmp_path, store, monkeypatch):
@@ -180,5 +182,74 @@ def test_an_interrupted_second_pass_leaves_papers_searchable_and_is_completed(tm
     with pytest.raises(Interrupt):
         ingest([f], store, DiesInTheSecondPass())
     assert len(store.papers()) == len(ROWS) and store.count() == len(ROWS)
-    report = ingest([f], store, FakeEmbedder())
+    assert store.quick_papers() == len(ROWS)
+    read = read_papers([f])
+    assert {p.abstract for p, _ in store.papers().values()} == {p.abstract for p in read}
+    notes: list[str] = []
+    embedder = RecordingEmbedder()
+    report = ingest_papers(read, store, embedder, notify=notes.append)
+    assert notes == [f"completing {len(ROWS)} papers an interrupted ingest left searchable "
+                     "but not fully indexed"]  # fmt: skip
     assert store.count() == report.chunks and report.searchable_s is None
+    assert len(embedder.texts) == report.added == report.chunks  # no quick view embedded again
+    assert _same(_stored(store), _one_pass(f)) and store.quick_papers() == 0
+
+
+class RecordingEmbedder(FakeEmbedder):
+    def __init__(self) -> None:
+        super().__init__()
+        self.texts: list[str] = []
+
+    def encode(self, texts):
+        self.texts += texts
+        return super().encode(texts)
+
+
+def _stored(store: Store) -> dict[str, np.ndarray]:
+    """Every chunk id in the store with its vector."""
+    out = {}
+    for col in store._cols.all():
+        got = col.get(include=["embeddings"])
+        out.update(zip(got["ids"], map(np.asarray, got["embeddings"]), strict=True))
+    return out
+
+
+def _one_pass(path) -> dict[str, list[float]]:
+    """What embedding every chunk whole, once, writes: the store before quick views."""
+    chunks = [c for p in read_papers([path]) for c in chunk_paper(p)]
+    return dict(zip([c.id for c in chunks], FakeEmbedder().encode([embed_text(c) for c in chunks]),
+                    strict=True))  # fmt: skip
+
+
+def _same(stored: dict[str, np.ndarray], expected: dict[str, list[float]]) -> bool:
+    """The same ids with the same vectors (to float32's precision)."""
+    return stored.keys() == expected.keys() and all(
+        np.allclose(stored[cid], v, atol=1e-6) for cid, v in expected.items()
+    )
+
+
+def _quick_texts(path) -> set[str]:
+    return {quick_text(chunk_paper(p)[0]) for p in read_papers([path])}
+
+
+def test_the_first_pass_embeds_quick_views_and_the_store_ends_as_one_pass_writes_it(
+    tmp_path, store, monkeypatch
+):
+    monkeypatch.setattr("rag.ingest.BATCH_CHUNKS", 5)  # several batches in the second pass
+    long = [{**r, "abstract": r["abstract"] + "More words follow here. " * 40} for r in ROWS]
+    f = _jsonl(tmp_path / "a.jsonl", long)
+    counts: list[tuple[str, int, int]] = []
+
+    def progress(stage: str, done: int, total: int) -> None:
+        if done:  # after each write: every paper found once, never twice, never missing
+            counts.append((stage, store.paper_count(), len(store.papers())))
+
+    embedder = RecordingEmbedder()
+    ingest([f], store, embedder, progress=progress)
+    assert set(embedder.texts[: len(ROWS)]) == _quick_texts(f)
+    assert {(n, m) for _, n, m in counts} == {(len(ROWS), len(ROWS))}
+    assert VIEWS in {stage for stage, *_ in counts}
+    assert _same(_stored(store), _one_pass(f))
+    assert not any(cid.startswith(QUICK_PREFIX) for cid in store.chunk_index())
+    calls = embedder.calls
+    assert ingest([f], store, embedder).added == 0 and embedder.calls == calls

@@ -12,6 +12,7 @@ from rag.config import Settings
 from rag.errors import StoreError, failures
 from rag.layout import user_facing
 from rag.lock import ingest_lock
+from rag.sentences import counts as sentence_counts
 
 
 def client(settings: Settings):
@@ -61,12 +62,12 @@ def local_folder(settings: Settings, create: bool) -> Path:
 
 def collections(settings: Settings) -> list[tuple[str, int, str]]:
     """(name, chunks, embedder) of each corpus in the store: a collection with its
-    siblings (rag/layout.py), their chunks counted together."""
-    if not settings.chroma_url:
-        local_folder(settings, create=False)
+    siblings (rag/layout.py) and a local store's sentence rows (rag/sentences.py), their
+    chunks counted together."""
+    in_table = {} if settings.chroma_url else sentence_counts(local_folder(settings, False))
     with failures(settings.chroma_url or settings.store_path):
         chroma = client(settings)
-        found: dict[str, list] = {}
+        found: dict[str, list] = {name: [n, ""] for name, n in in_table.items()}
         for c in chroma.list_collections():
             entry = found.setdefault(user_facing(c.name), [0, ""])
             entry[0] += c.count()

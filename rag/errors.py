@@ -41,7 +41,9 @@ DISK_FULL = (  # the last: a write that failed below Chroma, as a full disk made
     "disk is full", "no space left", "file too large", "disk i/o error",
     "failed to apply logs to the metadata segment",
 )
-DAMAGED = ("error finding id", "error executing plan", "error loading hnsw")
+# The last two: SQLite's, for a damaged sentence table (rag/sentences.py).
+DAMAGED = ("error finding id", "error executing plan", "error loading hnsw",
+           "database disk image is malformed", "file is not a database")  # fmt: skip
 SERVER_GONE = ("connect", "connection", "timed out", "server disconnected")
 
 

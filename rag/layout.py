@@ -14,6 +14,10 @@ collection is dropped and the staged one renamed. (Deleting the moved chunks fro
 collection instead left its vector index at full size: Chroma only marks deleted vectors,
 and at 10,000 papers the 10,000 abstracts kept a 150,000-vector index, +470 MB of RSS.)
 An interrupted upgrade is finished by the next ingest; until then reads look in both places.
+
+A local store keeps its sentence chunks out of Chroma, in rag/sentences.py's table: an
+upgrade copies them there, and `move_sentences` moves those of a store written with a
+`papers__sentence` collection (then dropped). A server store keeps that collection.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from dataclasses import dataclass, field
 
 from rag.config import SEPARATOR
 from rag.errors import StoreError
+from rag.sentences import SentenceRow, SentenceTable
 
 KINDS = ("abstract", "window", "sentence")
 MOVED_KINDS = ("window", "sentence")  # the kinds that live beside the configured collection
@@ -74,8 +79,11 @@ class Collections:
         return self.siblings[kind]
 
 
-def open_collections(client, name: str, create: bool, stamp: str, where: str) -> Collections:
-    """The corpus `name`'s collections; with `create`, any that are missing are made."""
+def open_collections(
+    client, name: str, create: bool, stamp: str, where: str, made: tuple[str, ...] = MOVED_KINDS
+) -> Collections:
+    """The corpus `name`'s collections; with `create`, any of the `made` kinds' that are
+    missing are made (a local store makes no sentence collection, but reads an old one)."""
     from chromadb.errors import NotFoundError
 
     def get(full_name: str):
@@ -103,16 +111,20 @@ def open_collections(client, name: str, create: bool, stamp: str, where: str) ->
     cols = Collections(main, per_kind=(main.metadata or {}).get(LAYOUT_KEY) == PER_KIND)
     for kind in MOVED_KINDS:
         full_name = sibling(name, kind)
-        if (col := make(full_name, embedder) if create else get(full_name)) is not None:
+        col = make(full_name, embedder) if create and kind in made else get(full_name)
+        if col is not None:
             cols.siblings[kind] = col
     if create and not cols.per_kind:
         cols.staged = make(staged_name, embedder)
     return cols
 
 
-def copy_page(cols: Collections, offset: int, size: int) -> int:
-    """Copy a page of the old collection's chunks into their kinds' collections (upsert:
-    a page copied twice after an interruption is the same). Returns how many were read."""
+def copy_page(
+    cols: Collections, offset: int, size: int, table: SentenceTable | None = None
+) -> int:
+    """Copy a page of the old collection's chunks into their kinds' collections, the
+    sentences into `table` when given (upsert: a page copied twice after an interruption
+    is the same). Returns how many were read."""
     got = cols.main.get(
         offset=offset, limit=size, include=["embeddings", "documents", "metadatas"]
     )
@@ -120,6 +132,9 @@ def copy_page(cols: Collections, offset: int, size: int) -> int:
     for i, meta in enumerate(got["metadatas"]):
         by_kind.setdefault(meta["kind"], []).append(i)
     for kind, rows in by_kind.items():
+        if kind == "sentence" and table is not None:
+            table.write(sentence_rows(got, rows))
+            continue
         target = cols.staged if kind == "abstract" else cols.siblings[kind]
         target.upsert(
             ids=[got["ids"][i] for i in rows],
@@ -136,3 +151,32 @@ def swap_in(client, cols: Collections) -> None:
     client.delete_collection(name)
     cols.staged.modify(name=name)
     cols.main, cols.staged, cols.per_kind = cols.staged, None, True
+
+
+def move_sentences(cols: Collections, offset: int, size: int, table: SentenceTable) -> int:
+    """Copy a page of the Chroma sentence collection into `table` (its vectors as they are:
+    nothing is embedded). Returns how many were read; the collection is dropped after."""
+    got = cols.siblings["sentence"].get(
+        offset=offset, limit=size, include=["embeddings", "documents", "metadatas"]
+    )
+    table.write(sentence_rows(got, range(len(got["ids"]))))
+    return len(got["ids"])
+
+
+def drop_sentences(client, cols: Collections) -> None:
+    """Drop the Chroma sentence collection once `move_sentences` has copied every row."""
+    client.delete_collection(cols.siblings.pop("sentence").name)
+
+
+def sentence_rows(got: dict, rows) -> list[SentenceRow]:
+    """The rows at these indexes of a Chroma `get` (with embeddings, documents, metadatas)."""
+    return [
+        SentenceRow(
+            got["ids"][i],
+            got["metadatas"][i]["paper_id"],
+            got["metadatas"][i]["position"],
+            got["documents"][i],
+            got["embeddings"][i],
+        )
+        for i in rows
+    ]

@@ -9,7 +9,8 @@ crashed (a segmentation fault, so no `except` can catch it). Hence:
   an error there is the damage, reported in one line, and the caller survives it. Its
   queries are filtered (on the kind, which every chunk carries): with one collection per
   kind a search needs no filter, and an unfiltered query over an index that lost its id
-  map still answered (tests/integration/test_store.py), where a filtered one fails;
+  map still answered (tests/integration/test_store.py), where a filtered one fails. It
+  also reads the sentences of the papers found (a local store's from rag/sentences.py);
 - `recover_papers` reads the papers straight from the SQLite file, read-only, without
   Chroma's vector index, so it works however broken that index is. The rebuild then
   embeds them again: a damaged index cannot be trusted to pair vectors with ids.
@@ -38,8 +39,10 @@ from rag.config import Settings
 from rag.store import Store
 try:
     store = Store(Settings(store_path=sys.argv[1], collection=sys.argv[2]))
+    vector = [1.0] + [0.0] * (store.dimension() - 1)
     for kind in ("abstract", "window", "sentence"):
-        store.query([1.0] + [0.0] * (store.dimension() - 1), 10, kind, {"kind": kind})
+        hits = store.query(vector, 10, kind, {"kind": kind})
+        store.sentences([h.paper_id for h in hits])  # a local store's: read from its table
 except Exception as exc:
     sys.exit(str(exc.__cause__ or exc))
 """

@@ -15,6 +15,7 @@ from rag.chunking import chunk_paper, embed_text
 from rag.embed import Embedder
 from rag.keywords import KeywordIndex
 from rag.records import paper_texts
+from rag.sentences import Sentences
 from rag.store import Store
 from rag.types import Evidence, Hit, Paper
 from rag.untrusted import addresses_assistant
@@ -48,7 +49,7 @@ class Retriever:
         if keywords is None:  # a Chroma server, or a store from before the saved index
             keywords = KeywordIndex.build(paper_texts(self.store.papers()))
         self.keywords = keywords
-        self._sentence_vectors: dict[str, list[tuple[str, list[float]]]] = {}
+        self._sentence_vectors: Sentences = {}
 
     @property
     def paper_count(self) -> int:
@@ -108,7 +109,7 @@ class Retriever:
         _, cid, text = windows.get(paper.id, (0.0, abstract_chunk, paper.abstract))
         return Hit(paper, score, cid, text, dense, bm25)
 
-    def sentences(self, paper: Paper) -> list[tuple[str, list[float]]]:
+    def sentences(self, paper: Paper) -> list[tuple[str, np.ndarray]]:
         """A paper's sentences with their vectors (embedded at ingest), cached per paper."""
         if paper.id not in self._sentence_vectors:
             self._load_sentences([paper])
@@ -120,6 +121,7 @@ class Retriever:
             if not stored[paper.id]:  # a store from before sentence chunks: embed them now
                 chunks = [c for c in chunk_paper(paper) if c.kind == "sentence"]
                 vecs = self.embedder.encode([embed_text(c) for c in chunks])
+                vecs = np.asarray(vecs, dtype=np.float32)
                 stored[paper.id] = [(c.text, v) for c, v in zip(chunks, vecs, strict=True)]
         self._sentence_vectors.update(stored)
 

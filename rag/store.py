@@ -2,7 +2,9 @@
 
 Local (PersistentClient at a path) by default; a Chroma server (`chroma run`) when
 `chroma_url` is set, so many users can share one store. Each kind of chunk has its own
-collection (rag/layout.py), so a search filters on nothing but the user's filters.
+collection (rag/layout.py), so a search filters on nothing but the user's filters; a
+local store keeps its sentence chunks in a SQLite table instead (rag/sentences.py), read by
+paper id, so their vectors never load into memory at once.
 """
 
 from __future__ import annotations
@@ -11,14 +13,27 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+import numpy as np
+
 from rag.chroma import client, local_folder
 from rag.chunking import is_quick
 from rag.config import Settings
 from rag.errors import StoreError, failures
 from rag.keywords import KeywordIndex
-from rag.layout import both, copy_page, open_collections, swap_in
+from rag.layout import (
+    MOVED_KINDS,
+    both,
+    copy_page,
+    drop_sentences,
+    move_sentences,
+    open_collections,
+    sentence_rows,
+    swap_in,
+)
 from rag.lock import StoreLock
 from rag.records import metadata, paper, paper_texts, stored_signature
+from rag.sentences import FILE as SENTENCE_FILE
+from rag.sentences import SentenceRow, Sentences, SentenceTable
 from rag.types import Chunk, Paper
 
 
@@ -52,6 +67,7 @@ class Store:
         self._lock = StoreLock(self.folder) if self.folder else None
         self._stamp = embedder_name  # the embedder a new collection is stamped with
         self._client = self._cols = None
+        self._table: SentenceTable | None = None  # a local store's sentences (None: a server)
         self._generation = -1
         with self._reading():
             pass
@@ -63,16 +79,28 @@ class Store:
                    f"(copying {self.count()} chunks, embedding nothing)")  # fmt: skip
             self._upgrade()
             report("upgraded")
+        if create and self._table is not None and "sentence" in self._cols.siblings:
+            with self._reading():
+                moving = self._cols.siblings["sentence"].count()
+            report(f"moving the sentence vectors of the store at {self.where} out of "
+                   f"Chroma into {SENTENCE_FILE} (copying {moving} chunks, embedding "
+                   "nothing)")  # fmt: skip
+            self._move_sentences()
+            report("moved")
 
     def _open(self) -> None:
         """(Re)open the client: a fresh one sees what other processes wrote."""
         if self._client is not None and self.folder:
             self._client.close()
+        if self._table is not None:
+            self._table.close()
         with failures(self.where):
             self._client = client(self.settings)
-            self._cols = open_collections(
-                self._client, self.settings.collection, self._create, self._stamp, self.where
-            )
+            made = MOVED_KINDS if self.folder is None else ("window",)
+            self._cols = open_collections(self._client, self.settings.collection,
+                                          self._create, self._stamp, self.where, made)  # fmt: skip
+            if self.folder is not None:
+                self._table = SentenceTable(self.folder, self.settings.collection, self._create)
 
     def _upgrade(self) -> None:
         """Copy a store written with one collection for every kind into one collection per
@@ -80,12 +108,26 @@ class Store:
         offset = 0
         while True:
             with self._writing():
-                copied = copy_page(self._cols, offset, WRITE_BATCH)
+                copied = copy_page(self._cols, offset, WRITE_BATCH, self._table)
             if copied < WRITE_BATCH:
                 break
             offset += copied
         with self._writing():
             swap_in(self._client, self._cols)
+
+    def _move_sentences(self) -> None:
+        """Copy a local store's Chroma sentence collection into the table, then drop it
+        (rag/layout.py). Interrupted, reads look in both places and the next ingest
+        copies again (the same rows: a row written twice is the same)."""
+        offset = 0
+        while True:
+            with self._writing():
+                copied = move_sentences(self._cols, offset, WRITE_BATCH, self._table)
+            if copied < WRITE_BATCH:
+                break
+            offset += copied
+        with self._writing():
+            drop_sentences(self._client, self._cols)
 
     @contextmanager
     def _reading(self) -> Iterator[None]:
@@ -120,6 +162,8 @@ class Store:
     def close(self) -> None:
         if self._lock:
             self._lock.close()
+        if self._table is not None:
+            self._table.close()
         if self._client is not None and self.folder:
             self._client.close()
 
@@ -174,9 +218,10 @@ class Store:
             return sum(map(is_quick, col.get(where=kind, include=[])["ids"]))
 
     def count(self) -> int:
-        """Chunks of every kind."""
+        """Chunks of every kind (during a move of sentences out of Chroma, some twice)."""
         with self._reading():
-            return sum(col.count() for col in self._cols.all())
+            in_table = self._table.count() if self._table is not None else 0
+            return in_table + sum(col.count() for col in self._cols.all())
 
     def add(
         self,
@@ -185,22 +230,32 @@ class Store:
         vectors: list[list[float]],
         replacing: Sequence[str] = (),
     ) -> None:
-        """Write chunks with their vectors, each kind into its collection, in one batch,
-        deleting the abstract chunks they replace in the same write (quick views), so a
-        reader never finds a paper twice."""
+        """Write chunks with their vectors, each kind into its collection (a local store's
+        sentences into its table, last: one transaction, after Chroma took the rest), in
+        one batch under the write lock, deleting the abstract chunks they replace (quick
+        views) in the same write, so a reader never finds a paper twice."""
         with self._writing():
             if replacing:
                 self._cols.main.delete(ids=list(replacing))
-            for kind, rows in _by_kind(list(zip(chunks, vectors, strict=True))).items():
+            by_kind = _by_kind(list(zip(chunks, vectors, strict=True)))
+            sentences = by_kind.pop("sentence", []) if self._table is not None else []
+            for kind, rows in by_kind.items():
                 self._cols.target(kind, self.where).upsert(
                     ids=[c.id for c, _ in rows],
                     embeddings=[v for _, v in rows],
                     documents=[c.text for c, _ in rows],
                     metadatas=[metadata(c, papers[c.paper_id]) for c, _ in rows],
                 )
+            if sentences:
+                self._table.write(
+                    SentenceRow(c.id, c.paper_id, c.position, c.text, v) for c, v in sentences
+                )
 
     def update_metadata(self, chunks: list[Chunk], papers: dict[str, Paper]) -> None:
-        """Refresh paper metadata (new listings) without re-embedding."""
+        """Refresh paper metadata (new listings) without re-embedding. A local store's
+        sentence rows carry no paper metadata: nothing to refresh."""
+        if self._table is not None:
+            chunks = [c for c in chunks if c.kind != "sentence"]
         for batch in _batches(chunks):
             with self._writing():
                 for kind, rows in _by_kind([(c, None) for c in batch]).items():
@@ -215,6 +270,8 @@ class Store:
             with self._writing():
                 for col in self._cols.all():
                     col.delete(ids=batch)
+                if self._table is not None:
+                    self._table.delete(batch)
 
     def papers(
         self, ids: list[str] | None = None, where: dict | None = None
@@ -233,20 +290,29 @@ class Store:
         }
 
     def chunk_index(self) -> dict[str, tuple[str, str, str]]:
-        """chunk id -> (paper id, stored listings, metadata signature): what ingest compares."""
+        """chunk id -> (paper id, stored listings, metadata signature): what ingest compares.
+        A sentence row in the table takes its paper's, from the paper's abstract chunk (a
+        row whose paper has none: no listings, and a signature nothing matches)."""
         with self._reading():
             gots = [col.get(include=["metadatas"]) for col in self._cols.all()]
-        return {
+            in_table = self._table.ids() if self._table is not None else {}
+        index = {
             cid: (m["paper_id"], m.get("listings", ""), stored_signature(m))
             for got in gots
             for cid, m in zip(got["ids"], got["metadatas"], strict=True)
         }
+        by_paper = {pid: rest for pid, *rest in index.values()}
+        orphan = ("[]", "")
+        rows = {cid: (pid, *by_paper.get(pid, orphan)) for cid, pid in in_table.items()}
+        return rows | index
 
-    def sentences(self, paper_ids: list[str]) -> dict[str, list[tuple[str, list[float]]]]:
-        """Each paper's sentences with their stored vectors, in abstract order."""
+    def sentences(self, paper_ids: list[str]) -> Sentences:
+        """Each paper's sentences with their stored vectors (float32 arrays), in abstract
+        order: from the table, and from Chroma (a server, or a local store not yet moved)."""
         if not paper_ids:
             return {}
         with self._reading():
+            in_table = self._table.read(paper_ids) if self._table is not None else {}
             gots = [
                 col.get(
                     where=both(kind, {"paper_id": {"$in": paper_ids}}),
@@ -254,17 +320,16 @@ class Store:
                 )
                 for col, kind in self._cols.sources("sentence")
             ]
+        if not any(got["ids"] for got in gots):
+            return in_table | {pid: [] for pid in paper_ids if pid not in in_table}
         found = {  # by id: an interrupted upgrade may have left a chunk in two places
-            cid: row
-            for got in gots
-            for cid, *row in zip(
-                got["ids"], got["metadatas"], got["documents"], got["embeddings"], strict=True
-            )
+            r.id: r for got in gots for r in sentence_rows(got, range(len(got["ids"])))
         }
-        rows = sorted(found.values(), key=lambda r: (r[0]["paper_id"], r[0]["position"]))
-        out: dict[str, list[tuple[str, list[float]]]] = {pid: [] for pid in paper_ids}
-        for meta, doc, vector in rows:
-            out[meta["paper_id"]].append((doc, list(map(float, vector))))
+        out: Sentences = {pid: [] for pid in paper_ids}
+        for r in sorted(found.values(), key=lambda r: (r.paper_id, r.position)):
+            out[r.paper_id].append((r.text, np.asarray(r.vector, dtype=np.float32)))
+        for pid, rows in in_table.items():
+            out[pid] = out[pid] or rows  # moved whole, or not yet: one place holds them all
         return out
 
     def query(

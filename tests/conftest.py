@@ -55,3 +55,22 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if "/integration/" in str(item.fspath):
             item.add_marker(pytest.mark.integration)
+
+
+def stored_vectors(store) -> dict:
+    """Every chunk id in a store with its vector: Chroma's, and the sentence table's (keyed
+    by the id of the sentence chunk at that position), to compare stores written apart."""
+    import numpy as np
+
+    from rag.chunking import chunk_paper
+
+    out = {}
+    for col in store._cols.all():
+        got = col.get(include=["embeddings"])
+        out.update(zip(got["ids"], map(np.asarray, got["embeddings"]), strict=True))
+    papers = {pid: p for pid, (p, _) in store.papers().items()}
+    for pid, rows in store.sentences(list(papers)).items():
+        ids = [c.id for c in chunk_paper(papers[pid]) if c.kind == "sentence"]
+        out.update(zip(ids, (np.asarray(v) for _, v in rows), strict=True))
+    return out
+

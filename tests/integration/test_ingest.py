@@ -15,7 +15,7 @@ from rag.corpus import read_papers
 from rag.ingest import ingest_papers
 from rag.retrieve import Retriever
 from rag.store import Store
-from tests.conftest import SEED_FILE
+from tests.conftest import SEED_FILE, stored_vectors
 
 PAPERS = 12  # enough for several write batches of the second pass, a few seconds to embed
 
@@ -56,14 +56,11 @@ def _store(tmp_path, embedder) -> Store:
 
 
 def _same_as(store: Store, expected: dict[str, list[float]]) -> None:
-    """The same chunk ids, and vectors equal up to the embedder's batch-to-batch noise."""
-    stored = {}
-    for col in store._cols.all():
-        got = col.get(include=["embeddings"])
-        stored.update(zip(got["ids"], map(np.asarray, got["embeddings"]), strict=True))
+    """The same chunk ids, and vectors equal up to batch-to-batch noise and float16."""
+    stored = stored_vectors(store)
     assert stored.keys() == expected.keys()
     worst = max(float(np.abs(stored[cid] - v).max()) for cid, v in expected.items())
-    assert worst < 1e-4
+    assert worst < 1e-3  # the sentence table keeps float16
 
 
 def _check(store: Store) -> str:

@@ -1,7 +1,10 @@
-"""One collection per kind of chunk, and the upgrade of a store written with one collection
-for every kind (before rag/layout.py). Real Chroma, fake embedder."""
+"""One collection per kind of chunk (a local store's sentences in their SQLite table), and
+the upgrades of a store written with one collection for every kind (before rag/layout.py)
+or with a Chroma sentence collection (before rag/sentences.py). Real Chroma, fake embedder."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import chromadb
 import numpy as np
@@ -13,14 +16,17 @@ from rag.cli import main
 from rag.config import Settings
 from rag.corpus import read_papers
 from rag.ingest import ingest_papers
-from rag.layout import copy_page, open_collections
+from rag.layout import copy_page, move_sentences, open_collections
 from rag.records import metadata
 from rag.repair import probe
+from rag.sentences import SentenceTable
 from rag.store import Store
 from tests.conftest import SEED_FILE
 from tests.fakes import FakeEmbedder
 
 QUERY = "speech recognition for low-resource languages"
+# What a local store holds in Chroma; its sentences are in rag/sentences.py's table.
+LOCAL = {"papers": {"abstract"}, "papers__window": {"window"}}
 
 
 def _client(settings: Settings):
@@ -53,6 +59,45 @@ def _old_store(tmp_path) -> tuple[Settings, dict[str, list[float]]]:
     return settings, {c.id: v for c, v in zip(chunks, vectors, strict=True)}
 
 
+def _per_kind_store(tmp_path) -> tuple[Settings, dict[str, list[float]]]:
+    """A store as Store.add wrote it before rag/sentences.py: a Chroma collection per kind,
+    `papers__sentence` among them. Returns its settings and every chunk's vector."""
+    settings = Settings(store_path=str(tmp_path / "store"))
+    papers = {p.id: p for p in read_papers([SEED_FILE])}
+    chunks = [c for p in papers.values() for c in chunk_paper(p)]
+    vectors = FakeEmbedder().encode([embed_text(c) for c in chunks])
+    client = _client(settings)
+    cols = open_collections(client, settings.collection, True, FakeEmbedder.name, "here")
+    for kind, col in {"abstract": cols.main, **cols.siblings}.items():
+        rows = [(c, v) for c, v in zip(chunks, vectors, strict=True) if c.kind == kind]
+        col.upsert(
+            ids=[c.id for c, _ in rows],
+            embeddings=[v for _, v in rows],
+            documents=[c.text for c, _ in rows],
+            metadatas=[metadata(c, papers[c.paper_id]) for c, _ in rows],
+        )
+    client.close()
+    return settings, {c.id: v for c, v in zip(chunks, vectors, strict=True)}
+
+
+def _sentences(store: Store) -> dict[str, list[tuple[str, list[float]]]]:
+    return store.sentences(sorted(store.papers()))
+
+
+def _same_sentences(got: dict, expected: dict) -> bool:
+    """The same texts in the same order, vectors equal to float16's precision."""
+    def same(a: list, b: list) -> bool:
+        return [t for t, _ in a] == [t for t, _ in b] and all(
+            np.allclose(x, y, atol=1e-3) for (_, x), (_, y) in zip(a, b, strict=True)
+        )
+
+    return got.keys() == expected.keys() and all(same(got[p], expected[p]) for p in expected)
+
+
+def _table(settings: Settings) -> SentenceTable:
+    return SentenceTable(Path(settings.store_path), settings.collection)
+
+
 def _kinds(settings: Settings) -> dict[str, dict[str, list[float]]]:
     """Each collection's chunks with their vectors, read straight from Chroma."""
     client = _client(settings)
@@ -76,16 +121,39 @@ def test_a_new_store_keeps_each_kind_in_its_own_collection(tmp_path):
     report = ingest_papers(read_papers([SEED_FILE]), store, FakeEmbedder())
 
     found = _kinds(settings)
-    assert {name: kinds for name, (kinds, _) in found.items()} == {
-        "papers": {"abstract"},
-        "papers__window": {"window"},
-        "papers__sentence": {"sentence"},
-    }
-    assert store.count() == report.chunks == sum(len(v) for _, v in found.values())
+    assert {name: kinds for name, (kinds, _) in found.items()} == LOCAL
+    in_table = _table(settings).count()
+    assert in_table == 878  # the page's sentences (tests/conftest.py: SEED_FILE)
+    assert store.count() == report.chunks == in_table + sum(len(v) for _, v in found.values())
+    sentences = _sentences(store)
+    assert all(sentences.values()) and len(sentences) == 88
     listed = CliRunner().invoke(main, ["collections", "--store", settings.store_path])
     assert listed.exit_code == 0, listed.output
     line = f"* papers  {report.chunks} chunks  embedder fake-embedder"
     assert listed.output.splitlines() == [line]
+
+
+def test_each_collection_has_its_own_sentence_rows_and_deletes_reach_them(tmp_path):
+    settings = Settings(store_path=str(tmp_path / "store"))
+    other = Settings(store_path=settings.store_path, collection="physics")
+    papers = read_papers([SEED_FILE])
+    store = Store(settings, create=True, embedder_name=FakeEmbedder.name)
+    physics = Store(other, create=True, embedder_name=FakeEmbedder.name)
+    ingest_papers(papers, store, FakeEmbedder())
+    ingest_papers(papers[:10], physics, FakeEmbedder())
+    assert len(_sentences(physics)) == 10 and len(_sentences(store)) == 88
+
+    gone = [c.id for c in chunk_paper(papers[0])]
+    store.delete(gone)
+    assert not set(gone) & set(store.chunk_index())
+    assert set(gone) <= set(physics.chunk_index())  # the other collection keeps its rows
+    assert store.sentences([papers[0].id]) == {papers[0].id: []}
+    listed = CliRunner().invoke(main, ["collections", "--store", settings.store_path])
+    lines = listed.output.splitlines()
+    assert lines[0].startswith(f"* papers  {store.count()} chunks")
+    assert lines[1].startswith(f"  physics  {physics.count()} chunks") and len(lines) == 2
+    report = ingest_papers(papers, store, FakeEmbedder())  # the deleted paper comes back whole
+    assert report.added == len(gone) and len(store.sentences([papers[0].id])[papers[0].id])
 
 
 def test_an_old_store_is_read_as_it_is_and_upgraded_by_ingest_without_embedding(tmp_path):
@@ -93,9 +161,9 @@ def test_an_old_store_is_read_as_it_is_and_upgraded_by_ingest_without_embedding(
     vector = FakeEmbedder().encode([QUERY])[0]
     old = Store(settings)  # reading does not change the layout
     before = {kind: old.query(vector, 10, kind) for kind in ("abstract", "window", "sentence")}
-    papers = old.papers()
+    papers, sentences = old.papers(), _sentences(old)
     assert all(len(hits) == 10 for hits in before.values()) and len(papers) == 88
-    assert old.paper_count() == 88
+    assert old.paper_count() == 88 and all(sentences.values())
     old.close()
 
     said: list[str] = []
@@ -107,19 +175,16 @@ def test_an_old_store_is_read_as_it_is_and_upgraded_by_ingest_without_embedding(
     ]
     assert store.paper_count() == 88
     found = _kinds(settings)
-    assert {name: kinds for name, (kinds, _) in found.items()} == {
-        "papers": {"abstract"},
-        "papers__window": {"window"},
-        "papers__sentence": {"sentence"},
-    }
+    assert {name: kinds for name, (kinds, _) in found.items()} == LOCAL
     moved = {cid: v for _, got in found.values() for cid, v in got.items()}
-    assert moved.keys() == vectors.keys()
-    assert all(np.allclose(moved[cid], vectors[cid]) for cid in vectors)
+    assert moved.keys() | _table(settings).ids().keys() == vectors.keys()
+    assert all(np.allclose(v, vectors[cid]) for cid, v in moved.items())
+    assert _same_sentences(_sentences(store), sentences)
     embedder = FakeEmbedder()
     report = ingest_papers(read_papers([SEED_FILE]), store, embedder)
     assert (report.added, report.removed, embedder.calls) == (0, 0, 0)
-    after = {kind: store.query(vector, 10, kind) for kind in before}
-    assert {k: _ranked(v) for k, v in after.items()} == {k: _ranked(v) for k, v in before.items()}
+    after = {kind: store.query(vector, 10, kind) for kind in ("abstract", "window")}
+    assert {k: _ranked(v) for k, v in after.items()} == {k: _ranked(before[k]) for k in after}
     assert store.papers() == papers
     assert probe(settings) is None
 
@@ -129,11 +194,12 @@ def test_an_interrupted_upgrade_reads_whole_and_the_next_ingest_finishes_it(tmp_
     vector = FakeEmbedder().encode([QUERY])[0]
     old = Store(settings)
     before = {kind: _ranked(old.query(vector, 10, kind)) for kind in ("window", "sentence")}
+    sentences = _sentences(old)
     old.close()
     client = _client(settings)
     cols = open_collections(client, "papers", True, FakeEmbedder.name, "here")
-    copy_page(cols, 0, 300)  # killed after the first page: every chunk still in `papers`
-
+    copy_page(cols, 0, 300)  # as the code before rag/sentences.py: a papers__sentence too
+    # killed after the first page: every chunk still in `papers`
     half = Store(settings)
     assert not half._cols.per_kind and half._cols.siblings
     assert {k: _ranked(half.query(vector, 10, k)) for k in before} == before
@@ -146,16 +212,64 @@ def test_an_interrupted_upgrade_reads_whole_and_the_next_ingest_finishes_it(tmp_
 
     staged = Store(settings)
     assert {k: _ranked(staged.query(vector, 10, k)) for k in before} == before
-    assert len(staged.papers()) == 88
+    assert len(staged.papers()) == 88 and _same_sentences(_sentences(staged), sentences)
     staged.close()
-    Store(settings, create=True, embedder_name=FakeEmbedder.name).close()
+    said: list[str] = []
+    store = Store(settings, create=True, embedder_name=FakeEmbedder.name, report=said.append)
+    assert said[-1] == "moved"  # the sentence collection the old upgrade made, moved
     found = _kinds(settings)
-    assert {name: kinds for name, (kinds, _) in found.items()} == {
-        "papers": {"abstract"},
-        "papers__window": {"window"},
-        "papers__sentence": {"sentence"},
-    }
-    assert sum(len(v) for _, v in found.values()) == len(vectors)
+    assert {name: kinds for name, (kinds, _) in found.items()} == LOCAL
+    assert sum(len(v) for _, v in found.values()) + _table(settings).count() == len(vectors)
+    assert _same_sentences(_sentences(store), sentences)
+    store.close()
+
+
+def test_a_per_kind_store_is_read_as_it_is_and_ingest_moves_its_sentences(tmp_path):
+    settings, vectors = _per_kind_store(tmp_path)
+    old = Store(settings)  # reading does not move anything
+    sentences = _sentences(old)
+    assert len(sentences) == 88 and all(sentences.values())
+    assert not (Path(settings.store_path) / "sentences.sqlite3").exists()
+    old.close()
+
+    said: list[str] = []
+    store = Store(settings, create=True, embedder_name=FakeEmbedder.name, report=said.append)
+    assert said == [
+        f"moving the sentence vectors of the store at {settings.store_path} out of Chroma "
+        "into sentences.sqlite3 (copying 878 chunks, embedding nothing)",
+        "moved",
+    ]
+    assert {name: kinds for name, (kinds, _) in _kinds(settings).items()} == LOCAL
+    assert _table(settings).count() == 878 and store.count() == len(vectors)
+    assert _same_sentences(_sentences(store), sentences)
+    embedder = FakeEmbedder()
+    report = ingest_papers(read_papers([SEED_FILE]), store, embedder)
+    assert (report.added, report.removed, report.refreshed, embedder.calls) == (0, 0, 0, 0)
+    assert probe(settings) is None
+    store.close()
+
+
+def test_an_interrupted_move_reads_whole_and_the_next_ingest_finishes_it(tmp_path):
+    settings, vectors = _per_kind_store(tmp_path)
+    old = Store(settings)
+    sentences = _sentences(old)
+    old.close()
+    client = _client(settings)
+    cols = open_collections(client, "papers", False, FakeEmbedder.name, "here")
+    table = SentenceTable(Path(settings.store_path), "papers", create=True)
+    move_sentences(cols, 0, 300, table)  # killed after the first page
+    table.close()
+    client.close()
+
+    half = Store(settings)  # some rows in both places, the rest in Chroma only
+    assert 0 < half._table.count() < 878 and "sentence" in half._cols.siblings
+    assert _same_sentences(_sentences(half), sentences)
+    half.close()
+    store = Store(settings, create=True, embedder_name=FakeEmbedder.name)
+    assert "sentence" not in store._cols.siblings and store._table.count() == 878
+    assert _same_sentences(_sentences(store), sentences)
+    assert len(store.chunk_index()) == len(vectors)
+    store.close()
 
 
 def test_a_bad_collection_name_with_the_separator_is_one_line(tmp_path):

@@ -74,6 +74,9 @@ def test_store_on_a_chroma_server(chroma_url, real_settings, embedder, tmp_path)
     assert store.count() == report.chunks > 0
     assert not (tmp_path / "unused").exists()
     papers = read_papers([SEED_FILE])
+    # A server store is shared: its sentences stay in Chroma, not in a local table.
+    assert store._table is None and store._cols.siblings["sentence"].count() == 878
+    assert len(store.sentences([papers[3].id])[papers[3].id]) > 1
     hits = build_assistant(settings, embedder=embedder).search(papers[3].title)
     assert hits[0].paper.title == papers[3].title
 

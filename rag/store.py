@@ -105,13 +105,7 @@ class Store:
     def _upgrade(self) -> None:
         """Copy a store written with one collection for every kind into one collection per
         kind (rag/layout.py): the vectors are copied, nothing is embedded again."""
-        offset = 0
-        while True:
-            with self._writing():
-                copied = copy_page(self._cols, offset, WRITE_BATCH, self._table)
-            if copied < WRITE_BATCH:
-                break
-            offset += copied
+        self._in_pages(lambda offset: copy_page(self._cols, offset, WRITE_BATCH, self._table))
         with self._writing():
             swap_in(self._client, self._cols)
 
@@ -119,15 +113,22 @@ class Store:
         """Copy a local store's Chroma sentence collection into the table, then drop it
         (rag/layout.py). Interrupted, reads look in both places and the next ingest
         copies again (the same rows: a row written twice is the same)."""
-        offset = 0
-        while True:
-            with self._writing():
-                copied = move_sentences(self._cols, offset, WRITE_BATCH, self._table)
-            if copied < WRITE_BATCH:
-                break
-            offset += copied
+        self._in_pages(
+            lambda offset: move_sentences(self._cols, offset, WRITE_BATCH, self._table)
+        )
         with self._writing():
             drop_sentences(self._client, self._cols)
+
+    def _in_pages(self, copy: Callable[[int], int]) -> None:
+        """Run a copy a page of WRITE_BATCH chunks at a time, each page its own locked write
+        (so readers wait for one page at most), until a page comes back short."""
+        offset = 0
+        while (copied := self._write_page(copy, offset)) == WRITE_BATCH:
+            offset += copied
+
+    def _write_page(self, copy: Callable[[int], int], offset: int) -> int:
+        with self._writing():
+            return copy(offset)
 
     @contextmanager
     def _reading(self) -> Iterator[None]:

@@ -162,9 +162,16 @@ def _word_forms(word: str) -> list[str]:
 
 
 def missing_terms(question: str, evidence: Sequence[Evidence]) -> str:
-    """A notice naming the question's key terms the best source lacks, or "" when none."""
+    """A notice naming the question's key terms no source mentions, or "" when none."""
     _, missing = coverage(question, evidence)
-    return f"The sources do not mention {', '.join(missing)}." if missing else ""
+    nowhere = _nowhere(missing, evidence)
+    return f"The sources do not mention {', '.join(nowhere)}." if nowhere else ""
+
+
+def _nowhere(terms: list[str], evidence: Sequence[Evidence]) -> list[str]:
+    """The terms no retrieved paper holds: a notice must not say a paper it cites lacks a
+    word it has (judged sample: "do not mention wavllm" above the WavLLM paper)."""
+    return [t for t in terms if not any(_holds(e.hit.paper, t) for e in evidence)]
 
 
 def check(
@@ -185,11 +192,14 @@ def check(
             return Decline("unknown_names", f"No paper mentions {', '.join(unknown)}.", near=True)
     share, missing = coverage(question, evidence)
     if share < settings.min_coverage:
-        return Decline(
-            "uncovered",
-            f"The closest papers do not mention {', '.join(missing)}.",
-            near=True,
+        nowhere = _nowhere(missing, evidence)
+        notice = (
+            f"The closest papers do not mention {', '.join(nowhere)}."
+            if nowhere
+            else f"No paper found covers most of the question (the closest lacks "
+            f"{', '.join(missing)})."
         )
+        return Decline("uncovered", notice, near=True)
     if settings.check_asked and (not_there := unstated(asked or question, question, evidence)):
         return Decline(
             "unstated", f"The papers found do not state {' or '.join(not_there)}.", near=True

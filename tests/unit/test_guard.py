@@ -124,3 +124,14 @@ def test_what_is_asked_comes_from_the_question_typed_not_the_query():
         query, _evidence(0.6), VOCABULARY.__contains__, Settings(), asked="how many hours of audio?"
     )
     assert decline is None
+
+
+def test_a_notice_never_says_the_papers_lack_a_word_one_of_them_has():
+    other = Paper("p2", "Learning in general", "We study learning.")
+    evidence = [*_evidence(0.6), Evidence(2, Hit(other, 0.5, "c2", ""), ("x",), (0.4,))]
+    question = "what learning rate and optimizer schedule did they use for radio audio?"
+    decline = check(question, evidence, VOCABULARY.__contains__, Settings())
+    assert decline.reason == "uncovered" and "learning" not in decline.notice
+    from rag.guard import missing_terms
+
+    assert "learning" not in missing_terms(question, evidence)

@@ -82,7 +82,8 @@ def findings(
     def rank(score: float, sentence: str) -> float:
         held = stems(sentence)
         share = sum(t <= held for t in terms) / max(1, len(terms))
-        return score + term_weight * share + (quantity if numbers(sentence) else 0.0)
+        bonus = quantity if quantity and numbers(sentence) else 0.0
+        return score + term_weight * share + bonus
 
     candidates: list[tuple[float, Finding]] = []
     for e in evidence:

@@ -63,7 +63,7 @@ class Assistant:
         generator: Generator,
         prompts: Prompts,
     ) -> None:
-        self.settings, self.embedder = settings, embedder
+        self.settings, self.store, self.embedder = settings, store, embedder
         self.generator, self.prompts = generator, prompts
         self.filters = settings.filters()
         self.retriever = Retriever(store, embedder, settings.candidates, settings.bm25_weight)
@@ -81,6 +81,11 @@ class Assistant:
     @property
     def paper_count(self) -> int:
         return self.retriever.paper_count
+
+    def unfinished_papers(self) -> int:
+        """Papers an interrupted ingest left searchable by their quick views only: their
+        sentences are not in the evidence until `rag ingest` completes them."""
+        return self.store.quick_papers()
 
     def search(self, query: str, k: int | None = None) -> list[Hit]:
         """Ranked papers for a query, cleaned as a question is; none for an empty one."""

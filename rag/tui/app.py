@@ -72,6 +72,7 @@ class ChatApp(App[None]):
         self.chats = ConversationStore(data_dir)
         self.assistant: Assistant | None = None
         self.load_error = ""
+        self.unfinished = 0  # papers not fully indexed, counted once the store is open
         self.state = "starting…"  # the status line's first part while loading
         # Kept, not queried: the app saves through it as it ends, when the DOM is gone.
         self.view = ChatView(self.chats, raise_errors, id="main")
@@ -115,6 +116,7 @@ class ChatApp(App[None]):
             report("opening the store")
             assistant = self.make_assistant(self.settings)
             assistant.warm_up(report)
+            unfinished = assistant.unfinished_papers()
         except RagError as exc:
             self._ui(worker, self._failed, str(exc))
         except Exception as exc:  # shown in the app rather than killing it
@@ -122,15 +124,16 @@ class ChatApp(App[None]):
                 raise
             self._ui(worker, self._failed, f"unexpected {type(exc).__name__}: {exc}")
         else:
-            self._ui(worker, self._loaded, assistant)
+            self._ui(worker, self._loaded, assistant, unfinished)
 
     def _ui(self, worker: Worker, callback: Callable, *args) -> None:
         """Run callback on the UI thread unless this worker was cancelled (or the app quit)."""
         if not worker.is_cancelled and self.is_running:
             self.call_from_thread(callback, *args)
 
-    def _loaded(self, assistant: Assistant) -> None:
+    def _loaded(self, assistant: Assistant, unfinished: int) -> None:
         self.assistant = self.view.assistant = assistant
+        self.unfinished = unfinished
         self.state = ""
         self.query_one("#question", Input).placeholder = "Ask about the papers and press enter"
         self.view.next()  # the questions typed while it loaded
@@ -157,7 +160,8 @@ class ChatApp(App[None]):
         papers = self.assistant.paper_count if self.assistant else None
         last = self.view.last_answer
         timings = last.timings if last is not None and not busy else None
-        line = fit(status_parts(now, model, papers, timings), self.size.width - 2)
+        parts = status_parts(now, model, papers, timings, self.unfinished)
+        line = fit(parts, self.size.width - 2)
         self.query_one("#status", Static).update(line)
 
     def on_resize(self) -> None:

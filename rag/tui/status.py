@@ -23,13 +23,17 @@ def fit(parts: list[tuple[str, int]], width: int) -> str:
 
 
 def status_parts(
-    state: str, model: str, papers: int | None, timings: Timings | None
+    state: str, model: str, papers: int | None, timings: Timings | None, unfinished: int = 0
 ) -> list[tuple[str, int]]:
-    """The state first, then the model, the store's size and the last answer's speed;
-    ranked state < papers < speed < model for what a narrow terminal keeps."""
+    """The state first, then the model, the store's size (and how many papers an
+    interrupted ingest left searchable only by their quick views, as `rag check` says)
+    and the last answer's speed; ranked state < papers < speed < model for what a narrow
+    terminal keeps."""
     parts = [(state, 0), (Path(model).name if model else "", 3)]
     if papers is not None:
         parts.append((f"{papers} papers", 1))
+    if unfinished:
+        parts.append((f"{unfinished} not fully indexed: run rag ingest", 1))
     if timings is not None and timings.completion_tokens:
         speed = f"first token {timings.ttft_s:.1f} s{SEPARATOR}{timings.tokens_per_s:.1f} tokens/s"
         parts.append((speed, 2))

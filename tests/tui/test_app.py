@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 
 import pytest
@@ -10,11 +11,14 @@ from textual.worker import WorkerFailed
 
 from rag import compose
 from rag.errors import ModelError, StoreError
+from rag.ingest import ingest
 from rag.prompts import load_prompts
+from rag.store import Store
 from rag.tui.app import ChatApp
 from rag.tui.chats import ChatsScreen, ConfirmScreen
 from rag.tui.conversations import ConversationStore
 from rag.tui.exchange import Exchange, answer_markdown
+from tests.conftest import SEED_FILE
 from tests.fakes import FakeEmbedder, FakeGenerator
 from tests.tui.conftest import (
     FABRICATED,
@@ -344,3 +348,27 @@ async def test_a_bug_while_loading_fails_the_test(tmp_path):
     with pytest.raises(WorkerFailed):
         async with app.run_test(size=SIZE) as pilot:
             await wait_until(pilot, lambda: not app.is_running)
+
+
+class DiesInTheSecondPass(FakeEmbedder):
+    """Embeds the quick views of the first ingest pass, then fails: an interrupted ingest."""
+
+    def encode(self, texts):
+        if self.calls == 1:
+            raise KeyboardInterrupt
+        return super().encode(texts)
+
+
+async def test_the_status_line_says_when_papers_are_not_fully_indexed(tmp_path):
+    settings = dataclasses.replace(FAKE_SETTINGS, store_path=str(tmp_path / "store"))
+    store = Store(settings, create=True, embedder_name=FakeEmbedder.name)
+    with pytest.raises(KeyboardInterrupt):
+        ingest([SEED_FILE], store, DiesInTheSecondPass())
+    prompts = load_prompts(settings.prompts_dir)
+    assistant = RecordingAssistant(settings, store, FakeEmbedder(), FakeGenerator("x"), prompts)
+    app = _app(tmp_path, assistant)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.assistant is not None)
+        status = str(app.query_one("#status").content)
+    papers = assistant.paper_count
+    assert f"{papers} papers · {papers} not fully indexed: run rag ingest" in status

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.text import clean, contains, names, numbers, stems, tokenize
+from rag.text import clean, compounds, contains, names, numbers, stems, tokenize
 
 
 def test_tokenize_drops_stopwords_and_case():
@@ -24,6 +24,11 @@ def test_a_capitalised_word_opening_a_sentence_is_not_a_name():
 def test_numbers_ignore_thousands_separators_and_sentence_ends():
     assert numbers("over 6,400 hours in 12 languages, 2.3x more.") == {"6400", "12", "2.3"}
     assert numbers("Llama-2-70B in 41 hours.") == {"2", "70", "41"}
+
+
+def test_compounds_are_squashed_and_known_by_their_square_side():
+    assert compounds("GPT-4V and Qwen2.5 on ImageNet-64x64") >= {"gpt4v", "qwen25", "imagenet64"}
+    assert "imagenet256" not in compounds("ImageNet-256x128")  # not square: no side
 
 
 def test_stems_match_word_forms_and_skip_function_words():

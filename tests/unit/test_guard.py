@@ -91,14 +91,16 @@ def test_a_version_no_paper_names_is_unknown():
 
 
 def test_what_a_question_asks_for_is_named_as_typed():
-    from rag.guard import asked_for
+    from rag.guard import Asked, asked_for
 
     assert asked_for("what license are the weights released under") == [
-        ("the license", ["license"])
+        Asked("the license", ("license",), count=False)
     ]
-    assert asked_for("how many GPUs do you need to serve it?") == [("the number of gpus", ["gpus"])]
+    assert asked_for("how many GPUs do you need to serve it?") == [
+        Asked("the number of gpus", ("gpus",), count=True)
+    ]
     assert asked_for("what peak learning rate did they use") == [
-        ("the peak learning rate", ["peak", "learning", "rate"])
+        Asked("the peak learning rate", ("peak", "learning", "rate"), count=False)
     ]
     # a kind of answer, or no asked-for noun at all: nothing to require
     assert asked_for("which benchmark did they surpass?") == []
@@ -116,6 +118,16 @@ def test_a_detail_the_paper_never_names_declines_as_near_topic():
 def test_the_asked_for_thing_may_be_stemmed_or_abbreviated():
     assert _check("how many langs does shrutilipi cover?") is None  # "languages"
     assert _check("how many hours of audio does shrutilipi have?") is None
+
+
+def test_a_count_the_paper_names_but_never_gives_declines():
+    # "text pairs" occurs, never in a sentence with a number: the count is not stated
+    decline = _check("how many text pairs does shrutilipi mine?")
+    assert decline.reason == "unstated"
+    assert decline.notice == "The papers found do not state the number of text pairs."
+    assert _check("how many languages does shrutilipi cover?") is None  # "12 languages"
+    # one of the terms beside a number is enough ("6,000 SFT data" for "SFT examples")
+    assert _check("how many audio pairs does shrutilipi have?") is None  # "6,400 hours of audio"
 
 
 def test_what_is_asked_comes_from_the_question_typed_not_the_query():

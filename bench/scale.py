@@ -9,7 +9,8 @@ Embedding 100,000 abstracts takes hours here, so the embedder's rate is measured
 sample (the seed papers' quick abstract views, the first ingest pass) and the big stores are
 written with real vectors of sampled text: each generated paper is a seed paper under a
 new title, its chunks carrying that seed chunk's real vector plus a little noise. Their
-text is real, so the keyword index is as big as a real one. For each size this prints
+text is real, so the keyword index is as big as a real one. The build writes quick views
+first and then replaces them, as `rag ingest` does. For each size this prints
 the write rate, start-up (open the store, load the keyword index, first search), search
 latency p50/p95 over the bench questions, the evidence step (each question's top papers'
 sentences and their vectors, read from the store), peak RSS of that process and the
@@ -81,26 +82,38 @@ def seed_vectors(embedder: SentenceTransformerEmbedder, seeds: list) -> dict[str
 
 
 def build(settings: Settings, size: int, seeds: list, vectors: dict[str, list[float]]) -> float:
-    """Write `size` papers; returns papers written per second."""
+    """Write `size` papers as `rag ingest` does, in two passes: a quick view of every paper
+    (here the abstract view's vector), then every chunk, each batch deleting the quick views
+    it replaces, so the abstract index keeps one deleted vector a paper, as a real store
+    does. Returns papers written per second."""
     store = Store(settings, create=True, embedder_name="all-MiniLM-L6-v2")
     rng = np.random.default_rng(0)
     start = time.perf_counter()
-    batch, papers = [], {}
-    for i in range(size):
-        seed = seeds[i % len(seeds)]
-        paper = dataclasses.replace(seed, id=f"g{i:07d}", title=f"{seed.title} ({i})")
-        papers[paper.id] = paper
-        for chunk, original in zip(chunk_paper(paper), chunk_paper(seed), strict=True):
-            batch.append((chunk, vectors[original.id]))
-        if len(batch) >= WRITE_CHUNKS or i == size - 1:
-            vecs = np.array([v for _, v in batch])
-            vecs += rng.normal(0, NOISE, vecs.shape)
-            vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
-            store.add([c for c, _ in batch], papers, vecs.tolist())
-            batch, papers = [], {}
+    for quick in (True, False):
+        batch, papers = [], {}
+        for i in range(size):
+            seed = seeds[i % len(seeds)]
+            paper = dataclasses.replace(seed, id=f"g{i:07d}", title=f"{seed.title} ({i})")
+            papers[paper.id] = paper
+            pairs = zip(chunk_paper(paper), chunk_paper(seed), strict=True)
+            if quick:
+                pairs = [(quick_view(c), o) for c, o in pairs if c.kind == "abstract"]
+            batch.extend((chunk, vectors[original.id]) for chunk, original in pairs)
+            if len(batch) >= WRITE_CHUNKS or i == size - 1:
+                _write(store, batch, papers, rng, replace_quick=not quick)
+                batch, papers = [], {}
     store.save_keywords()
     store.close()
     return size / (time.perf_counter() - start)
+
+
+def _write(store: Store, batch: list, papers: dict, rng, replace_quick: bool) -> None:
+    vecs = np.array([v for _, v in batch])
+    vecs += rng.normal(0, NOISE, vecs.shape)
+    vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+    chunks = [c for c, _ in batch]
+    replacing = [quick_view(c).id for c in chunks if c.kind == "abstract"] if replace_quick else []
+    store.add(chunks, papers, vecs.tolist(), replacing)
 
 
 PROBE = """

@@ -9,6 +9,7 @@ import os
 import urllib.error
 import urllib.request
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 from typing import Protocol
@@ -27,6 +28,29 @@ CHARS_PER_TOKEN_ESTIMATE = 3
 REPEAT_PENALTY = 1.2
 # Hard timeout on one server request, so a stalled server surfaces as an error.
 SERVER_TIMEOUT_S = 300
+
+
+@contextmanager
+def _plain_cpu_buffers() -> Iterator[None]:
+    """Load weights into llama.cpp's plain CPU buffers, not its "extra" ones (AMX and
+    repacked layouts): on CPUs with AMX (Sapphire Rapids and later, this machine) the AMX
+    path segfaults on the first prompt (ggml-org/llama.cpp#20824; seen here with the
+    default Q4_1 model and llama-cpp-python 0.3.36, any n_threads). `Llama` has no
+    argument for it, so its default model parameters are wrapped while it loads."""
+    from llama_cpp import llama_cpp as lib
+
+    default = lib.llama_model_default_params
+
+    def params():
+        p = default()
+        p.use_extra_bufts = False
+        return p
+
+    lib.llama_model_default_params = params
+    try:
+        yield
+    finally:
+        lib.llama_model_default_params = default
 
 
 class Generator(Protocol):
@@ -88,12 +112,13 @@ class LlamaGenerator:
             from llama_cpp import Llama
 
             try:
-                self._llm = Llama(
-                    model_path=str(self.path),
-                    n_ctx=self.n_ctx,
-                    n_threads=self.n_threads,
-                    verbose=False,
-                )
+                with _plain_cpu_buffers():
+                    self._llm = Llama(
+                        model_path=str(self.path),
+                        n_ctx=self.n_ctx,
+                        n_threads=self.n_threads,
+                        verbose=False,
+                    )
             except (ValueError, RuntimeError) as exc:
                 raise ModelError(
                     f"cannot load {self.path} ({exc}); the file may be truncated or from "

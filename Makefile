@@ -4,6 +4,10 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 export HF_HUB_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
+# llama-cpp-python compiles llama.cpp for this CPU; on CPUs with AMX its AMX path segfaults
+# on the first prompt (README, Models), so it is built without AMX (the same value,
+# backslashes included, was tried by hand: the build's flags end with these three).
+export CMAKE_ARGS := -DCMAKE_C_FLAGS=-mno-amx-int8\ -mno-amx-tile\ -mno-amx-bf16 -DCMAKE_CXX_FLAGS=-mno-amx-int8\ -mno-amx-tile\ -mno-amx-bf16
 
 QUESTION ?= Which paper mines audio and text pairs from public data to improve speech recognition for low-resource languages?
 

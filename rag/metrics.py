@@ -57,7 +57,7 @@ def cited_units(answer: Answer, evidence: Sequence[Evidence], threshold: float) 
     one cite.py applies, so it guards against regressions, not against its own judgement."""
     papers = {e.n: e.hit.paper for e in evidence}
     units = [f.n in papers and contains(papers[f.n].abstract, f.quote) for f in answer.findings]
-    for sentence in split_sentences(answer.synthesis):
+    for sentence in _sentences(answer.synthesis):
         claim = strip_markers(sentence)
         for n in markers(sentence):
             paper = papers.get(n)
@@ -74,7 +74,13 @@ def said(answer: Answer) -> str:
 
 
 def claims_kept(answer: Answer) -> list[str]:
-    return [s for s in split_sentences(answer.synthesis) if markers(s)]
+    return [s for s in _sentences(answer.synthesis) if markers(s)]
+
+
+def _sentences(text: str) -> list[str]:
+    """Sentences line by line, as the checker reads them (cite.py) and the answer shows
+    them: across a line break, two cited sentences were one unit (hard set h102)."""
+    return [s for line in text.splitlines() for s in split_sentences(line)]
 
 
 def share(flags: Sequence[bool]) -> float | None:

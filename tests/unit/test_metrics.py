@@ -81,3 +81,7 @@ def test_cited_units_count_verbatim_findings_and_strict_synthesis_sentences():
     assert cited_units(good, evidence, 0.75) == [True, True]
     bad = answer("We mine video.", "The dataset has 9,000 hours [1]. Also [2] says so [1].")
     assert cited_units(bad, evidence, 0.75) == [False, False, False, False]
+    # a line break ends a sentence, as the checker reads it: two units, not one
+    lines = answer("We mine audio from All India Radio.",
+                   'It mines "All India Radio." [1]\nThe dataset has 6,400 hours [1].')  # fmt: skip
+    assert cited_units(lines, evidence, 0.75) == [True, True, True]

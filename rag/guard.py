@@ -95,7 +95,7 @@ def coverage(question: str, evidence: Sequence[Evidence]) -> tuple[float, list[s
 class Asked:
     phrase: str  # as the notice names it: "the license", "the number of layers"
     terms: tuple[str, ...]  # its key terms, which the paper must hold
-    count: bool  # "how many": a sentence holding the terms must also hold a number
+    count: bool  # "how many": a sentence naming one of the terms must hold a number too
 
 
 def asked_for(question: str) -> list[Asked]:

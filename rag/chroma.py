@@ -1,16 +1,17 @@
 """Where a store is: the Chroma client (a local folder or a server), the folder checked
-before Chroma sees it, the one-writer lock of an ingest, and the corpora a store holds."""
+before Chroma sees it, the one-writer lock of an ingest, the corpora a store holds, and
+reads of any size."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from urllib.parse import urlparse
 
 from rag.config import Settings
 from rag.errors import StoreError, failures
-from rag.layout import user_facing
+from rag.layout import both, user_facing
 from rag.lock import ingest_lock
 from rag.sentences import counts as sentence_counts
 
@@ -87,3 +88,39 @@ def one_writer(settings: Settings, waiting: Callable[[str], None]) -> Iterator[N
         with failures(str(folder)):
             stack.enter_context(ingest_lock(folder, waiting))
         yield
+
+
+# Chroma binds SQL variables per record it returns with documents or metadata, and SQLite
+# allows 32,766: a get of 40,000 records failed "too many SQL variables" (2026-12-03, so
+# did a $in of 40,000 ids; the 100,000-paper bench died on it). Reads go by pages.
+GET_PAGE = 10_000
+
+
+def get_all(col, where: dict | None = None, include: Sequence[str] = ()) -> dict[str, list]:
+    """Every record `where` keeps, a page at a time: Chroma's get, without its limit."""
+    pages = []
+    while True:
+        got = col.get(where=where, include=list(include), limit=GET_PAGE,
+                      offset=GET_PAGE * len(pages))  # fmt: skip
+        pages.append(got)
+        if len(got["ids"]) < GET_PAGE:
+            return _merged(pages, include)
+
+
+def get_in(
+    col, key: str, values: Sequence[str], where: dict | None, include: Sequence[str]
+) -> dict[str, list]:
+    """The records whose `key` is one of `values` (and that `where` keeps), by pages of
+    values."""
+    pages = [
+        get_all(col, both(where, {key: {"$in": list(values[i : i + GET_PAGE])}}), include)
+        for i in range(0, len(values), GET_PAGE)
+    ]
+    return _merged(pages, include)
+
+
+def _merged(pages: list[dict], include: Sequence[str]) -> dict[str, list]:
+    return {
+        field: [x for page in pages for x in (page[field] if page[field] is not None else [])]
+        for field in ("ids", *include)
+    }

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rag.chroma import client, local_folder
+from rag.chroma import client, get_all, get_in, local_folder
 from rag.chunking import is_quick
 from rag.config import Settings
 from rag.errors import StoreError, failures
@@ -209,14 +209,14 @@ class Store:
         """Papers stored (one abstract chunk each), without reading them."""
         with self._reading():
             ((col, kind),) = self._cols.sources("abstract")
-            return col.count() if kind is None else len(col.get(where=kind, include=[])["ids"])
+            return col.count() if kind is None else len(get_all(col, kind)["ids"])
 
     def quick_papers(self) -> int:
         """Papers whose abstract is still a quick view (rag/chunking.py): an ingest stopped
         before embedding them whole. Reads ids only."""
         with self._reading():
             ((col, kind),) = self._cols.sources("abstract")
-            return sum(map(is_quick, col.get(where=kind, include=[])["ids"]))
+            return sum(map(is_quick, get_all(col, kind)["ids"]))
 
     def count(self) -> int:
         """Chunks of every kind (during a move of sentences out of Chroma, some twice)."""
@@ -281,10 +281,12 @@ class Store:
         (or every paper) that `where` keeps."""
         if ids is not None and not ids:
             return {}
-        chosen = None if ids is None else {"paper_id": {"$in": ids}}
+        include = ("documents", "metadatas")
         with self._reading():
             ((col, kind),) = self._cols.sources("abstract")
-            got = col.get(where=both(kind, where, chosen), include=["documents", "metadatas"])
+            kept = both(kind, where)
+            got = (get_all(col, kept, include) if ids is None
+                   else get_in(col, "paper_id", ids, kept, include))  # fmt: skip
         return {
             m["paper_id"]: (paper(m, doc), cid)
             for cid, doc, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
@@ -295,7 +297,7 @@ class Store:
         A sentence row in the table takes its paper's, from the paper's abstract chunk (a
         row whose paper has none: no listings, and a signature nothing matches)."""
         with self._reading():
-            gots = [col.get(include=["metadatas"]) for col in self._cols.all()]
+            gots = [get_all(col, include=["metadatas"]) for col in self._cols.all()]
             in_table = self._table.ids() if self._table is not None else {}
         index = {
             cid: (m["paper_id"], m.get("listings", ""), stored_signature(m))
@@ -314,11 +316,9 @@ class Store:
             return {}
         with self._reading():
             in_table = self._table.read(paper_ids) if self._table is not None else {}
+            include = ("documents", "metadatas", "embeddings")
             gots = [
-                col.get(
-                    where=both(kind, {"paper_id": {"$in": paper_ids}}),
-                    include=["documents", "metadatas", "embeddings"],
-                )
+                get_in(col, "paper_id", paper_ids, kind, include)
                 for col, kind in self._cols.sources("sentence")
             ]
         if not any(got["ids"] for got in gots):

@@ -115,6 +115,12 @@ def is_claim(sentence: str, question: str, titles: Sequence[str] = ()) -> bool:
     return not any(restates_title(sentence, t) for t in titles)
 
 
+def answer_sentences(answer: str) -> list[list[str]]:
+    """An answer's sentences, line by line: a line break ends a sentence (a model writes
+    one claim a line, often without a full stop)."""
+    return [split_sentences(line) for line in answer.splitlines()]
+
+
 def check_citations(
     answer: str, evidence: Sequence[Evidence], question: str, threshold: float
 ) -> Checked:
@@ -125,9 +131,9 @@ def check_citations(
     unsupported: list[str] = []
     seen: set[str] = set()
     paragraphs = []
-    for paragraph in answer.splitlines():
+    for sentences in answer_sentences(answer):
         out = []
-        for sentence in split_sentences(paragraph):
+        for sentence in sentences:
             claim = _BULLET.sub("", strip_markers(sentence))
             if not claim or claim.lower() in seen:  # small models loop; say each thing once
                 continue

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from rag.chunking import split_sentences
-from rag.cite import markers, strip_markers, support
+from rag.cite import answer_sentences, markers, strip_markers, support
 from rag.text import contains
 from rag.types import Answer, Evidence
 
@@ -78,9 +78,9 @@ def claims_kept(answer: Answer) -> list[str]:
 
 
 def _sentences(text: str) -> list[str]:
-    """Sentences line by line, as the checker reads them (cite.py) and the answer shows
-    them: across a line break, two cited sentences were one unit (hard set h102)."""
-    return [s for line in text.splitlines() for s in split_sentences(line)]
+    """Sentences line by line, as the checker reads them and the answer shows them: across
+    a line break, two cited sentences were one unit (hard set h102)."""
+    return [s for line in answer_sentences(text) for s in line]
 
 
 def share(flags: Sequence[bool]) -> float | None:

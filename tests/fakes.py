@@ -31,6 +31,20 @@ class FakeEmbedder:
         return [x / norm for x in v]
 
 
+class DiesInTheSecondPass(FakeEmbedder):
+    """Embeds the quick views of an ingest's first pass, then raises `error`: an ingest
+    interrupted in its second pass."""
+
+    def __init__(self, error: type[BaseException] = KeyboardInterrupt) -> None:
+        super().__init__()
+        self.error = error
+
+    def encode(self, texts: list[str]) -> list[list[float]]:
+        if self.calls == 1:  # the first call embedded the quick views
+            raise self.error
+        return super().encode(texts)
+
+
 class FakeGenerator:
     """Yields a scripted answer word by word and records the prompts it was given."""
 

@@ -19,7 +19,7 @@ from rag.tui.chats import ChatsScreen, ConfirmScreen
 from rag.tui.conversations import ConversationStore
 from rag.tui.exchange import Exchange, answer_markdown
 from tests.conftest import SEED_FILE
-from tests.fakes import FakeEmbedder, FakeGenerator
+from tests.fakes import DiesInTheSecondPass, FakeEmbedder, FakeGenerator
 from tests.tui.conftest import (
     FABRICATED,
     FAKE_SETTINGS,
@@ -348,15 +348,6 @@ async def test_a_bug_while_loading_fails_the_test(tmp_path):
     with pytest.raises(WorkerFailed):
         async with app.run_test(size=SIZE) as pilot:
             await wait_until(pilot, lambda: not app.is_running)
-
-
-class DiesInTheSecondPass(FakeEmbedder):
-    """Embeds the quick views of the first ingest pass, then fails: an interrupted ingest."""
-
-    def encode(self, texts):
-        if self.calls == 1:
-            raise KeyboardInterrupt
-        return super().encode(texts)
 
 
 async def test_the_status_line_says_when_papers_are_not_fully_indexed(tmp_path):

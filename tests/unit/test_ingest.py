@@ -13,7 +13,7 @@ from rag.ingest import ABSTRACTS, VIEWS, ingest, ingest_papers
 from rag.keywords import KeywordIndex
 from rag.store import Store
 from tests.conftest import stored_vectors
-from tests.fakes import FakeEmbedder
+from tests.fakes import DiesInTheSecondPass, FakeEmbedder
 
 
 def _jsonl(path, rows):
@@ -171,17 +171,10 @@ def test_every_paper_is_searchable_before_any_sentence_view_is_embedded(tmp_path
     assert report.searchable_s is not None and report.searchable_s <= report.seconds
 
 
-class DiesInTheSecondPass(FakeEmbedder):
-    def encode(self, texts):
-        if self.calls == 1:  # the first call embedded the abstract views
-            raise Interrupt
-        return super().encode(texts)
-
-
 def test_an_interrupted_second_pass_leaves_papers_searchable_and_is_completed(tmp_path, store):
     f = _jsonl(tmp_path / "a.jsonl", ROWS)
     with pytest.raises(Interrupt):
-        ingest([f], store, DiesInTheSecondPass())
+        ingest([f], store, DiesInTheSecondPass(Interrupt))
     assert len(store.papers()) == len(ROWS) and store.count() == len(ROWS)
     assert store.quick_papers() == len(ROWS)
     read = read_papers([f])

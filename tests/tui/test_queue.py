@@ -66,10 +66,12 @@ async def test_escape_stops_the_running_answer_and_the_waiting_one_is_asked(
     async with app.run_test(size=SIZE) as pilot:
         first = await ask(pilot, QUESTION, wait=False)
         await wait_until(pilot, lambda: len(first.turn.draft.split()) > 3)
+        # the answer the waiting question will get, set before it can start: on a fast
+        # machine its worker was already streaming the long answer when this line ran
+        assistant.generator.answer = "A short answer."
         second = await ask(pilot, FOLLOWUP, wait=False)
         await pilot.press("escape")
         assert first.turn.stopped and app.view.current is second
-        assistant.generator.answer = "A short answer."
         gate.set()  # the stopped answer lets go of the model; the waiting one gets it
         await wait_until(pilot, lambda: answered(app) and second.turn.answer)
         assert not second.turn.stopped

@@ -54,6 +54,7 @@ QUERIES = 60
 WRITE_CHUNKS = 2000
 SERVER_START_S = 60  # as tests/integration/test_servers.py waits for `chroma run`
 SERVER_COLLECTION = "scalebench"
+BUILT = "built"  # marks a kept store whose build finished (an interrupted one is rebuilt)
 VECTOR_CACHE = ROOT / "bench" / "out" / "scale-seed-vectors.npz"  # bench/out is not committed
 
 
@@ -118,30 +119,39 @@ def _write(store: Store, batch: list, papers: dict, rng, replace_quick: bool) ->
 
 PROBE = """
 import json, resource, sys, time
+def rss(): return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+def now():  # current and peak RSS so far, MB: what each step added
+    status = dict(line.split(":", 1) for line in open("/proc/self/status"))
+    return [round(int(status[k].split()[0]) / 1024) for k in ("VmRSS", "VmHWM")]
+steps = {}
 start = time.perf_counter()
 from rag.assistant import build_assistant
 from rag.config import Settings
 from rag.embed import SentenceTransformerEmbedder
 embedder = SentenceTransformerEmbedder(); embedder.load()
+steps["embedder"] = now()
 loaded = time.perf_counter()
 assistant = build_assistant(Settings(**json.loads(sys.argv[1])), embedder=embedder)
+steps["opened"] = now()
 questions = json.loads(sys.argv[2])
 assistant.search(questions[0])
 startup = time.perf_counter() - loaded
-def rss(): return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+steps["first search"] = now()
 times, hits = [], []
 for q in questions:
     t = time.perf_counter(); hits.append(assistant.search(q)); times.append(time.perf_counter() - t)
 searched = rss()
+steps["searches"] = now()
 retriever, evidence = assistant.retriever, []
 for q, found in zip(questions, hits):
     vector = embedder.encode([q])[0]
     t = time.perf_counter(); retriever.evidence(vector, found, 3)
     evidence.append(time.perf_counter() - t)
+steps["evidence"] = now()
 def pct(xs, p): return sorted(xs)[int(len(xs) * p)]
 print(json.dumps({"startup_s": startup, "p50": pct(times, 0.5), "p95": pct(times, 0.95),
                   "evidence_p50": pct(evidence, 0.5), "rss_search_mb": searched,
-                  "rss_mb": rss()}))
+                  "rss_mb": rss(), "steps": steps}))
 """
 
 
@@ -207,6 +217,8 @@ def main() -> None:
     where.add_argument("--server", action="store_true", help="start a Chroma server for it")
     where.add_argument("--chroma-url", help="a running Chroma server (its bench collection "
                        f"{SERVER_COLLECTION!r} is replaced)")  # fmt: skip
+    where.add_argument("--keep", type=Path, metavar="DIR", help="build each local store in "
+                       "DIR/SIZE and keep it; a store already there is measured, not rebuilt")
     args = parser.parse_args()
     seeds = read_papers([ROOT / "seeds"])
     embedder = SentenceTransformerEmbedder()
@@ -219,16 +231,30 @@ def main() -> None:
           "evidence p50 ms | peak RSS MB (after search) | store MB |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for size in args.sizes:
-        with tempfile.TemporaryDirectory() as tmp, _target(args, Path(tmp)) as (settings, pid):
-            rate = build(Settings(**settings), size, seeds, vectors)
+        with _folder(args.keep, size) as tmp, _target(args, tmp) as (settings, pid):
+            kept = args.keep and (tmp / BUILT).exists()
+            rate = "kept" if kept else f"{build(Settings(**settings), size, seeds, vectors):.0f}"
+            (tmp / BUILT).touch()
             m = measure(settings, questions)
+            print("RSS and peak RSS after each step, MB:", json.dumps(m["steps"]), file=sys.stderr)
             count = Store(Settings(**settings)).count()
             server = f"; server {peak_rss_mb(pid):.0f}" if pid else ""
-            print(f"| {size:,} | {count:,} | {rate:.0f} | {m['startup_s']:.2f} | "
+            print(f"| {size:,} | {count:,} | {rate} | {m['startup_s']:.2f} | "
                   f"{m['p50'] * 1000:.0f} | {m['p95'] * 1000:.0f} | "
                   f"{m['evidence_p50'] * 1000:.0f} | {m['rss_mb']:.0f} "
                   f"({m['rss_search_mb']:.0f}){server} | "
-                  f"{size_mb(Path(tmp)):.0f} |", flush=True)  # fmt: skip
+                  f"{size_mb(tmp):.0f} |", flush=True)  # fmt: skip
+
+
+@contextmanager
+def _folder(keep: Path | None, size: int) -> Iterator[Path]:
+    """Where a store of `size` papers is built: DIR/SIZE with --keep, else a temporary one."""
+    if keep:
+        (keep / str(size)).mkdir(parents=True, exist_ok=True)
+        yield keep / str(size)
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        yield Path(tmp)
 
 
 @contextmanager

@@ -63,12 +63,14 @@ def local_folder(settings: Settings, create: bool) -> Path:
 
 def collections(settings: Settings) -> list[tuple[str, int, str]]:
     """(name, chunks, embedder) of each corpus in the store: a collection with its
-    siblings (rag/layout.py) and a local store's sentence rows (rag/sentences.py), their
+    siblings (rag/layout.py) and a local store's table rows (rag/sentences.py), their
     chunks counted together."""
     in_table = {} if settings.chroma_url else sentence_counts(local_folder(settings, False))
     with failures(settings.chroma_url or settings.store_path):
         chroma = client(settings)
-        found: dict[str, list] = {name: [n, ""] for name, n in in_table.items()}
+        found: dict[str, list] = {}
+        for name, n in in_table.items():  # a table collection may be a sibling's name
+            found.setdefault(user_facing(name), [0, ""])[0] += n
         for c in chroma.list_collections():
             entry = found.setdefault(user_facing(c.name), [0, ""])
             entry[0] += c.count()

@@ -15,9 +15,10 @@ collection instead left its vector index at full size: Chroma only marks deleted
 and at 10,000 papers the 10,000 abstracts kept a 150,000-vector index, +470 MB of RSS.)
 An interrupted upgrade is finished by the next ingest; until then reads look in both places.
 
-A local store keeps its sentence chunks out of Chroma, in rag/sentences.py's table: an
-upgrade copies them there, and `move_sentences` moves those of a store written with a
-`papers__sentence` collection (then dropped). A server store keeps that collection.
+A local store keeps its window and sentence chunks out of Chroma, in rag/sentences.py's
+table (only the abstract views are searched by nearest neighbour): an upgrade copies them
+there, and `move_sibling` moves those of a store written with a `papers__window` or
+`papers__sentence` collection (then dropped). A server store keeps those collections.
 """
 
 from __future__ import annotations
@@ -36,6 +37,12 @@ LAYOUT_KEY, PER_KIND = "layout", "per-kind"  # collection metadata: set once eve
 def sibling(name: str, kind: str) -> str:
     """The collection holding the `kind` chunks of collection `name`."""
     return name if kind == "abstract" else f"{name}{SEPARATOR}{kind}"
+
+
+def table_name(name: str, kind: str) -> str:
+    """The table collection holding a local store's `kind` chunks of collection `name`:
+    the sentences keep the plain name they were first stored under."""
+    return name if kind == "sentence" else sibling(name, kind)
 
 
 def user_facing(name: str) -> str:
@@ -120,11 +127,11 @@ def open_collections(
 
 
 def copy_page(
-    cols: Collections, offset: int, size: int, table: SentenceTable | None = None
+    cols: Collections, offset: int, size: int, tables: dict[str, SentenceTable]
 ) -> int:
-    """Copy a page of the old collection's chunks into their kinds' collections, the
-    sentences into `table` when given (upsert: a page copied twice after an interruption
-    is the same). Returns how many were read."""
+    """Copy a page of the old collection's chunks into their kinds' collections, or into
+    their kinds' `tables` (a local store) (upsert: a page copied twice after an
+    interruption is the same). Returns how many were read."""
     got = cols.main.get(
         offset=offset, limit=size, include=["embeddings", "documents", "metadatas"]
     )
@@ -132,8 +139,8 @@ def copy_page(
     for i, meta in enumerate(got["metadatas"]):
         by_kind.setdefault(meta["kind"], []).append(i)
     for kind, rows in by_kind.items():
-        if kind == "sentence" and table is not None:
-            table.write(sentence_rows(got, rows))
+        if kind in tables:
+            tables[kind].write(sentence_rows(got, rows))
             continue
         target = cols.staged if kind == "abstract" else cols.siblings[kind]
         target.upsert(
@@ -153,19 +160,21 @@ def swap_in(client, cols: Collections) -> None:
     cols.main, cols.staged, cols.per_kind = cols.staged, None, True
 
 
-def move_sentences(cols: Collections, offset: int, size: int, table: SentenceTable) -> int:
-    """Copy a page of the Chroma sentence collection into `table` (its vectors as they are:
+def move_sibling(
+    cols: Collections, kind: str, offset: int, size: int, table: SentenceTable
+) -> int:
+    """Copy a page of the Chroma collection of `kind` into `table` (its vectors as they are:
     nothing is embedded). Returns how many were read; the collection is dropped after."""
-    got = cols.siblings["sentence"].get(
+    got = cols.siblings[kind].get(
         offset=offset, limit=size, include=["embeddings", "documents", "metadatas"]
     )
     table.write(sentence_rows(got, range(len(got["ids"]))))
     return len(got["ids"])
 
 
-def drop_sentences(client, cols: Collections) -> None:
-    """Drop the Chroma sentence collection once `move_sentences` has copied every row."""
-    client.delete_collection(cols.siblings.pop("sentence").name)
+def drop_sibling(client, cols: Collections, kind: str) -> None:
+    """Drop the Chroma collection of `kind` once `move_sibling` has copied every row."""
+    client.delete_collection(cols.siblings.pop(kind).name)
 
 
 def sentence_rows(got: dict, rows) -> list[SentenceRow]:

@@ -10,7 +10,8 @@ crashed (a segmentation fault, so no `except` can catch it). Hence:
   queries are filtered (on the kind, which every chunk carries): with one collection per
   kind a search needs no filter, and an unfiltered query over an index that lost its id
   map still answered (tests/integration/test_store.py), where a filtered one fails. It
-  also reads the sentences of the papers found (a local store's from rag/sentences.py);
+  also reads the windows and sentences of the papers found (a local store's from
+  rag/sentences.py);
 - `recover_papers` reads the papers straight from the SQLite file, read-only, without
   Chroma's vector index, so it works however broken that index is. The rebuild then
   embeds them again: a damaged index cannot be trusted to pair vectors with ids.
@@ -42,7 +43,8 @@ try:
     vector = [1.0] + [0.0] * (store.dimension() - 1)
     for kind in ("abstract", "window", "sentence"):
         hits = store.query(vector, 10, kind, {"kind": kind})
-        store.sentences([h.paper_id for h in hits])  # a local store's: read from its table
+        for read in ("window", "sentence"):  # a local store's: read from its table
+            store.passages(read, [h.paper_id for h in hits])
 except Exception as exc:
     sys.exit(str(exc.__cause__ or exc))
 """

@@ -46,6 +46,7 @@ class SentenceRow(NamedTuple):
 
 
 Sentences = dict[str, list[tuple[str, np.ndarray]]]  # paper id -> (text, vector), in order
+Passages = dict[str, list[SentenceRow]]  # paper id -> its rows (float32 vectors), in order
 
 
 class SentenceTable:
@@ -92,21 +93,22 @@ class SentenceTable:
                 [(self.collection, cid) for cid in ids],
             )
 
-    def read(self, paper_ids: Sequence[str]) -> Sentences:
-        """These papers' sentences in abstract order, vectors as float32 arrays."""
-        out: Sentences = {pid: [] for pid in paper_ids}
+    def read(self, paper_ids: Sequence[str]) -> Passages:
+        """These papers' rows in abstract order, vectors as float32 arrays."""
+        out: Passages = {pid: [] for pid in paper_ids}
         if self._con is None:
             return out
         ids = list(dict.fromkeys(paper_ids))
         for i in range(0, len(ids), IN_BATCH):
             chosen = ids[i : i + IN_BATCH]
             rows = self._con.execute(
-                "SELECT paper_id, text, vector FROM sentences WHERE collection = ? AND "
-                f"paper_id IN ({','.join('?' * len(chosen))}) ORDER BY paper_id, position",
+                "SELECT id, paper_id, position, text, vector FROM sentences WHERE collection = ? "
+                f"AND paper_id IN ({','.join('?' * len(chosen))}) ORDER BY paper_id, position",
                 [self.collection, *chosen],
             )
-            for pid, text, blob in rows:
-                out[pid].append((text, np.frombuffer(blob, VECTOR_TYPE).astype(np.float32)))
+            for cid, pid, position, text, blob in rows:
+                vector = np.frombuffer(blob, VECTOR_TYPE).astype(np.float32)
+                out[pid].append(SentenceRow(cid, pid, position, text, vector))
         return out
 
     def ids(self) -> dict[str, str]:

@@ -2,9 +2,10 @@
 
 Local (PersistentClient at a path) by default; a Chroma server (`chroma run`) when
 `chroma_url` is set, so many users can share one store. Each kind of chunk has its own
-collection (rag/layout.py), so a search filters on nothing but the user's filters; a
-local store keeps its sentence chunks in a SQLite table instead (rag/sentences.py), read by
-paper id, so their vectors never load into memory at once.
+collection (rag/layout.py), so a search filters on nothing but the user's filters. Only
+the abstract views are searched by nearest neighbour; windows and sentences are read by
+paper id, for the papers a search considers. A local store keeps those two kinds in a
+SQLite table (rag/sentences.py), so their vectors never load into memory at once.
 """
 
 from __future__ import annotations
@@ -24,16 +25,17 @@ from rag.layout import (
     MOVED_KINDS,
     both,
     copy_page,
-    drop_sentences,
-    move_sentences,
+    drop_sibling,
+    move_sibling,
     open_collections,
     sentence_rows,
     swap_in,
+    table_name,
 )
 from rag.lock import StoreLock
 from rag.records import metadata, paper, paper_texts, stored_signature
 from rag.sentences import FILE as SENTENCE_FILE
-from rag.sentences import SentenceRow, Sentences, SentenceTable
+from rag.sentences import Passages, SentenceRow, Sentences, SentenceTable
 from rag.types import Chunk, Paper
 
 
@@ -67,7 +69,7 @@ class Store:
         self._lock = StoreLock(self.folder) if self.folder else None
         self._stamp = embedder_name  # the embedder a new collection is stamped with
         self._client = self._cols = None
-        self._table: SentenceTable | None = None  # a local store's sentences (None: a server)
+        self._tables: dict[str, SentenceTable] = {}  # a local store's windows and sentences
         self._generation = -1
         with self._reading():
             pass
@@ -79,45 +81,51 @@ class Store:
                    f"(copying {self.count()} chunks, embedding nothing)")  # fmt: skip
             self._upgrade()
             report("upgraded")
-        if create and self._table is not None and "sentence" in self._cols.siblings:
-            with self._reading():
-                moving = self._cols.siblings["sentence"].count()
-            report(f"moving the sentence vectors of the store at {self.where} out of "
-                   f"Chroma into {SENTENCE_FILE} (copying {moving} chunks, embedding "
-                   "nothing)")  # fmt: skip
-            self._move_sentences()
-            report("moved")
+        for kind in self._tables if create else ():
+            if kind in self._cols.siblings:
+                with self._reading():
+                    moving = self._cols.siblings[kind].count()
+                report(f"moving the {kind} vectors of the store at {self.where} out of "
+                       f"Chroma into {SENTENCE_FILE} (copying {moving} chunks, embedding "
+                       "nothing)")  # fmt: skip
+                self._move(kind)
+                report("moved")
 
     def _open(self) -> None:
         """(Re)open the client: a fresh one sees what other processes wrote."""
         if self._client is not None and self.folder:
             self._client.close()
-        if self._table is not None:
-            self._table.close()
+        for table in self._tables.values():
+            table.close()
         with failures(self.where):
             self._client = client(self.settings)
-            made = MOVED_KINDS if self.folder is None else ("window",)
-            self._cols = open_collections(self._client, self.settings.collection,
-                                          self._create, self._stamp, self.where, made)  # fmt: skip
+            name = self.settings.collection
+            made = MOVED_KINDS if self.folder is None else ()
+            self._cols = open_collections(self._client, name, self._create, self._stamp,
+                                          self.where, made)  # fmt: skip
             if self.folder is not None:
-                self._table = SentenceTable(self.folder, self.settings.collection, self._create)
+                self._tables = {
+                    kind: SentenceTable(self.folder, table_name(name, kind), self._create)
+                    for kind in MOVED_KINDS
+                }
 
     def _upgrade(self) -> None:
         """Copy a store written with one collection for every kind into one collection per
         kind (rag/layout.py): the vectors are copied, nothing is embedded again."""
-        self._in_pages(lambda offset: copy_page(self._cols, offset, WRITE_BATCH, self._table))
+        self._in_pages(lambda offset: copy_page(self._cols, offset, WRITE_BATCH, self._tables))
         with self._writing():
             swap_in(self._client, self._cols)
 
-    def _move_sentences(self) -> None:
-        """Copy a local store's Chroma sentence collection into the table, then drop it
+    def _move(self, kind: str) -> None:
+        """Copy a local store's Chroma collection of `kind` into its table, then drop it
         (rag/layout.py). Interrupted, reads look in both places and the next ingest
         copies again (the same rows: a row written twice is the same)."""
+        table = self._tables[kind]
         self._in_pages(
-            lambda offset: move_sentences(self._cols, offset, WRITE_BATCH, self._table)
+            lambda offset: move_sibling(self._cols, kind, offset, WRITE_BATCH, table)
         )
         with self._writing():
-            drop_sentences(self._client, self._cols)
+            drop_sibling(self._client, self._cols, kind)
 
     def _in_pages(self, copy: Callable[[int], int]) -> None:
         """Run a copy a page of WRITE_BATCH chunks at a time, each page its own locked write
@@ -163,8 +171,8 @@ class Store:
     def close(self) -> None:
         if self._lock:
             self._lock.close()
-        if self._table is not None:
-            self._table.close()
+        for table in self._tables.values():
+            table.close()
         if self._client is not None and self.folder:
             self._client.close()
 
@@ -221,8 +229,8 @@ class Store:
     def count(self) -> int:
         """Chunks of every kind (during a move of sentences out of Chroma, some twice)."""
         with self._reading():
-            in_table = self._table.count() if self._table is not None else 0
-            return in_table + sum(col.count() for col in self._cols.all())
+            in_tables = sum(table.count() for table in self._tables.values())
+            return in_tables + sum(col.count() for col in self._cols.all())
 
     def add(
         self,
@@ -232,14 +240,14 @@ class Store:
         replacing: Sequence[str] = (),
     ) -> None:
         """Write chunks with their vectors, each kind into its collection (a local store's
-        sentences into its table, last: one transaction, after Chroma took the rest), in
-        one batch under the write lock, deleting the abstract chunks they replace (quick
-        views) in the same write, so a reader never finds a paper twice."""
+        windows and sentences into their tables, last: a transaction each, after Chroma
+        took the rest), in one batch under the write lock, deleting the abstract chunks
+        they replace (quick views) in the same write, so a reader never finds a paper twice."""
         with self._writing():
             if replacing:
                 self._cols.main.delete(ids=list(replacing))
             by_kind = _by_kind(list(zip(chunks, vectors, strict=True)))
-            sentences = by_kind.pop("sentence", []) if self._table is not None else []
+            in_tables = {kind: by_kind.pop(kind, []) for kind in self._tables}
             for kind, rows in by_kind.items():
                 self._cols.target(kind, self.where).upsert(
                     ids=[c.id for c, _ in rows],
@@ -247,16 +255,15 @@ class Store:
                     documents=[c.text for c, _ in rows],
                     metadatas=[metadata(c, papers[c.paper_id]) for c, _ in rows],
                 )
-            if sentences:
-                self._table.write(
-                    SentenceRow(c.id, c.paper_id, c.position, c.text, v) for c, v in sentences
+            for kind, rows in in_tables.items():
+                self._tables[kind].write(
+                    SentenceRow(c.id, c.paper_id, c.position, c.text, v) for c, v in rows
                 )
 
     def update_metadata(self, chunks: list[Chunk], papers: dict[str, Paper]) -> None:
         """Refresh paper metadata (new listings) without re-embedding. A local store's
-        sentence rows carry no paper metadata: nothing to refresh."""
-        if self._table is not None:
-            chunks = [c for c in chunks if c.kind != "sentence"]
+        table rows carry no paper metadata: nothing to refresh."""
+        chunks = [c for c in chunks if c.kind not in self._tables]
         for batch in _batches(chunks):
             with self._writing():
                 for kind, rows in _by_kind([(c, None) for c in batch]).items():
@@ -271,8 +278,8 @@ class Store:
             with self._writing():
                 for col in self._cols.all():
                     col.delete(ids=batch)
-                if self._table is not None:
-                    self._table.delete(batch)
+                for table in self._tables.values():
+                    table.delete(batch)
 
     def papers(
         self, ids: list[str] | None = None, where: dict | None = None
@@ -294,11 +301,11 @@ class Store:
 
     def chunk_index(self) -> dict[str, tuple[str, str, str]]:
         """chunk id -> (paper id, stored listings, metadata signature): what ingest compares.
-        A sentence row in the table takes its paper's, from the paper's abstract chunk (a
-        row whose paper has none: no listings, and a signature nothing matches)."""
+        A row in a table takes its paper's, from the paper's abstract chunk (a row whose
+        paper has none: no listings, and a signature nothing matches)."""
         with self._reading():
             gots = [get_all(col, include=["metadatas"]) for col in self._cols.all()]
-            in_table = self._table.ids() if self._table is not None else {}
+            in_table = {cid: pid for t in self._tables.values() for cid, pid in t.ids().items()}
         index = {
             cid: (m["paper_id"], m.get("listings", ""), stored_signature(m))
             for got in gots
@@ -309,29 +316,34 @@ class Store:
         rows = {cid: (pid, *by_paper.get(pid, orphan)) for cid, pid in in_table.items()}
         return rows | index
 
-    def sentences(self, paper_ids: list[str]) -> Sentences:
-        """Each paper's sentences with their stored vectors (float32 arrays), in abstract
-        order: from the table, and from Chroma (a server, or a local store not yet moved)."""
+    def passages(self, kind: str, paper_ids: list[str]) -> Passages:
+        """Each paper's chunks of `kind` with their stored vectors (float32 arrays), in
+        abstract order: from a local store's table, and from Chroma (the abstracts, a
+        server's other kinds, or those of a local store not yet moved)."""
         if not paper_ids:
             return {}
+        include = ("documents", "metadatas", "embeddings")
         with self._reading():
-            in_table = self._table.read(paper_ids) if self._table is not None else {}
-            include = ("documents", "metadatas", "embeddings")
-            gots = [
-                get_in(col, "paper_id", paper_ids, kind, include)
-                for col, kind in self._cols.sources("sentence")
-            ]
-        if not any(got["ids"] for got in gots):
-            return in_table | {pid: [] for pid in paper_ids if pid not in in_table}
+            table = self._tables.get(kind)
+            in_table = table.read(paper_ids) if table is not None else {}
+            gots = [get_in(col, "paper_id", paper_ids, kept, include)
+                    for col, kept in self._cols.sources(kind)]  # fmt: skip
         found = {  # by id: an interrupted upgrade may have left a chunk in two places
             r.id: r for got in gots for r in sentence_rows(got, range(len(got["ids"])))
         }
-        out: Sentences = {pid: [] for pid in paper_ids}
+        out: Passages = {pid: [] for pid in paper_ids}
         for r in sorted(found.values(), key=lambda r: (r.paper_id, r.position)):
-            out[r.paper_id].append((r.text, np.asarray(r.vector, dtype=np.float32)))
+            out[r.paper_id].append(r._replace(vector=np.asarray(r.vector, dtype=np.float32)))
         for pid, rows in in_table.items():
             out[pid] = out[pid] or rows  # moved whole, or not yet: one place holds them all
         return out
+
+    def sentences(self, paper_ids: list[str]) -> Sentences:
+        """Each paper's sentences with their vectors, in abstract order (the evidence)."""
+        return {
+            pid: [(r.text, r.vector) for r in rows]
+            for pid, rows in self.passages("sentence", paper_ids).items()
+        }
 
     def query(
         self, vector: list[float], n: int, kind: str, where: dict | None = None

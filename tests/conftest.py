@@ -58,19 +58,15 @@ def pytest_collection_modifyitems(items):
 
 
 def stored_vectors(store) -> dict:
-    """Every chunk id in a store with its vector: Chroma's, and the sentence table's (keyed
-    by the id of the sentence chunk at that position), to compare stores written apart."""
-    import numpy as np
+    """Every chunk id in a store with its vector, of every kind, wherever the store keeps
+    it (Chroma or its table), to compare stores written apart."""
+    from rag.layout import KINDS
 
-    from rag.chunking import chunk_paper
-
-    out = {}
-    for col in store._cols.all():
-        got = col.get(include=["embeddings"])
-        out.update(zip(got["ids"], map(np.asarray, got["embeddings"]), strict=True))
-    papers = {pid: p for pid, (p, _) in store.papers().items()}
-    for pid, rows in store.sentences(list(papers)).items():
-        ids = [c.id for c in chunk_paper(papers[pid]) if c.kind == "sentence"]
-        out.update(zip(ids, (np.asarray(v) for _, v in rows), strict=True))
-    return out
+    ids = list(store.papers())
+    return {
+        r.id: r.vector
+        for kind in KINDS
+        for rows in store.passages(kind, ids).values()
+        for r in rows
+    }
 

@@ -32,8 +32,9 @@ def read_for(store_path: str, seconds: str) -> None:
     errors, counts, until = [], set(), time.monotonic() + float(seconds)
     while time.monotonic() < until:
         try:
-            hits = store.query(vector, 10, "window")
-            store.sentences([h.paper_id for h in hits])
+            found = [h.paper_id for h in store.query(vector, 10, "abstract")]
+            store.passages("window", found)
+            store.sentences(found)
             counts.add(len(store.papers()))
         except Exception as exc:  # the test wants to see every kind of failure
             errors.append(repr(exc)[:200])

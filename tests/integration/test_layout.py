@@ -1,6 +1,7 @@
-"""One collection per kind of chunk (a local store's sentences in their SQLite table), and
-the upgrades of a store written with one collection for every kind (before rag/layout.py)
-or with a Chroma sentence collection (before rag/sentences.py). Real Chroma, fake embedder."""
+"""One collection per kind of chunk (a local store's windows and sentences in their SQLite
+table), and the upgrades of a store written with one collection for every kind (before
+rag/layout.py) or with Chroma window and sentence collections (before rag/sentences.py).
+Real Chroma, fake embedder."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from rag.cli import main
 from rag.config import Settings
 from rag.corpus import read_papers
 from rag.ingest import ingest_papers
-from rag.layout import copy_page, move_sentences, open_collections
+from rag.layout import copy_page, move_sibling, open_collections, table_name
 from rag.records import metadata
 from rag.repair import probe
 from rag.sentences import SentenceTable
@@ -25,8 +26,9 @@ from tests.conftest import SEED_FILE
 from tests.fakes import FakeEmbedder
 
 QUERY = "speech recognition for low-resource languages"
-# What a local store holds in Chroma; its sentences are in rag/sentences.py's table.
-LOCAL = {"papers": {"abstract"}, "papers__window": {"window"}}
+# What a local store holds in Chroma; its windows and sentences are in rag/sentences.py's table.
+LOCAL = {"papers": {"abstract"}}
+WINDOWS, SENTENCES = 418, 878  # the seed page's (tests/conftest.py: SEED_FILE)
 
 
 def _client(settings: Settings):
@@ -84,6 +86,11 @@ def _sentences(store: Store) -> dict[str, list[tuple[str, list[float]]]]:
     return store.sentences(sorted(store.papers()))
 
 
+def _windows(store: Store) -> dict[str, list[tuple[str, list[float]]]]:
+    found = store.passages("window", sorted(store.papers()))
+    return {pid: [(r.text, r.vector) for r in rows] for pid, rows in found.items()}
+
+
 def _same_sentences(got: dict, expected: dict) -> bool:
     """The same texts in the same order, vectors equal to float16's precision."""
     def same(a: list, b: list) -> bool:
@@ -94,8 +101,12 @@ def _same_sentences(got: dict, expected: dict) -> bool:
     return got.keys() == expected.keys() and all(same(got[p], expected[p]) for p in expected)
 
 
-def _table(settings: Settings) -> SentenceTable:
-    return SentenceTable(Path(settings.store_path), settings.collection)
+def _table(settings: Settings, kind: str = "sentence") -> SentenceTable:
+    return SentenceTable(Path(settings.store_path), table_name(settings.collection, kind))
+
+
+def _in_tables(settings: Settings) -> int:
+    return _table(settings, "window").count() + _table(settings).count()
 
 
 def _kinds(settings: Settings) -> dict[str, dict[str, list[float]]]:
@@ -122,11 +133,12 @@ def test_a_new_store_keeps_each_kind_in_its_own_collection(tmp_path):
 
     found = _kinds(settings)
     assert {name: kinds for name, (kinds, _) in found.items()} == LOCAL
-    in_table = _table(settings).count()
-    assert in_table == 878  # the page's sentences (tests/conftest.py: SEED_FILE)
-    assert store.count() == report.chunks == in_table + sum(len(v) for _, v in found.values())
-    sentences = _sentences(store)
+    assert (_table(settings, "window").count(), _table(settings).count()) == (WINDOWS, SENTENCES)
+    in_tables = _in_tables(settings)
+    assert store.count() == report.chunks == in_tables + sum(len(v) for _, v in found.values())
+    sentences, windows = _sentences(store), _windows(store)
     assert all(sentences.values()) and len(sentences) == 88
+    assert all(windows.values()) and len(windows) == 88
     listed = CliRunner().invoke(main, ["collections", "--store", settings.store_path])
     assert listed.exit_code == 0, listed.output
     line = f"* papers  {report.chunks} chunks  embedder fake-embedder"
@@ -161,9 +173,9 @@ def test_an_old_store_is_read_as_it_is_and_upgraded_by_ingest_without_embedding(
     vector = FakeEmbedder().encode([QUERY])[0]
     old = Store(settings)  # reading does not change the layout
     before = {kind: old.query(vector, 10, kind) for kind in ("abstract", "window", "sentence")}
-    papers, sentences = old.papers(), _sentences(old)
+    papers, sentences, windows = old.papers(), _sentences(old), _windows(old)
     assert all(len(hits) == 10 for hits in before.values()) and len(papers) == 88
-    assert old.paper_count() == 88 and all(sentences.values())
+    assert old.paper_count() == 88 and all(sentences.values()) and all(windows.values())
     old.close()
 
     said: list[str] = []
@@ -177,14 +189,15 @@ def test_an_old_store_is_read_as_it_is_and_upgraded_by_ingest_without_embedding(
     found = _kinds(settings)
     assert {name: kinds for name, (kinds, _) in found.items()} == LOCAL
     moved = {cid: v for _, got in found.values() for cid, v in got.items()}
-    assert moved.keys() | _table(settings).ids().keys() == vectors.keys()
+    tables = _table(settings, "window").ids().keys() | _table(settings).ids().keys()
+    assert moved.keys() | tables == vectors.keys()
     assert all(np.allclose(v, vectors[cid]) for cid, v in moved.items())
     assert _same_sentences(_sentences(store), sentences)
+    assert _same_sentences(_windows(store), windows)
     embedder = FakeEmbedder()
     report = ingest_papers(read_papers([SEED_FILE]), store, embedder)
     assert (report.added, report.removed, embedder.calls) == (0, 0, 0)
-    after = {kind: store.query(vector, 10, kind) for kind in ("abstract", "window")}
-    assert {k: _ranked(v) for k, v in after.items()} == {k: _ranked(before[k]) for k in after}
+    assert _ranked(store.query(vector, 10, "abstract")) == _ranked(before["abstract"])
     assert store.papers() == papers
     assert probe(settings) is None
 
@@ -194,18 +207,18 @@ def test_an_interrupted_upgrade_reads_whole_and_the_next_ingest_finishes_it(tmp_
     vector = FakeEmbedder().encode([QUERY])[0]
     old = Store(settings)
     before = {kind: _ranked(old.query(vector, 10, kind)) for kind in ("window", "sentence")}
-    sentences = _sentences(old)
+    sentences, windows = _sentences(old), _windows(old)
     old.close()
     client = _client(settings)
     cols = open_collections(client, "papers", True, FakeEmbedder.name, "here")
-    copy_page(cols, 0, 300)  # as the code before rag/sentences.py: a papers__sentence too
+    copy_page(cols, 0, 300, {})  # as the code before rag/sentences.py: Chroma siblings
     # killed after the first page: every chunk still in `papers`
     half = Store(settings)
     assert not half._cols.per_kind and half._cols.siblings
     assert {k: _ranked(half.query(vector, 10, k)) for k in before} == before
     half.close()
     offset = 300
-    while copied := copy_page(cols, offset, 300):
+    while copied := copy_page(cols, offset, 300, {}):
         offset += copied
     client.delete_collection("papers")  # killed before the staged collection was renamed
     client.close()
@@ -216,32 +229,35 @@ def test_an_interrupted_upgrade_reads_whole_and_the_next_ingest_finishes_it(tmp_
     staged.close()
     said: list[str] = []
     store = Store(settings, create=True, embedder_name=FakeEmbedder.name, report=said.append)
-    assert said[-1] == "moved"  # the sentence collection the old upgrade made, moved
+    assert said[-1] == "moved"  # the sibling collections the old upgrade made, moved
     found = _kinds(settings)
     assert {name: kinds for name, (kinds, _) in found.items()} == LOCAL
-    assert sum(len(v) for _, v in found.values()) + _table(settings).count() == len(vectors)
+    assert sum(len(v) for _, v in found.values()) + _in_tables(settings) == len(vectors)
     assert _same_sentences(_sentences(store), sentences)
+    assert _same_sentences(_windows(store), windows)
     store.close()
 
 
-def test_a_per_kind_store_is_read_as_it_is_and_ingest_moves_its_sentences(tmp_path):
+def test_a_per_kind_store_is_read_as_it_is_and_ingest_moves_its_windows_and_sentences(
+    tmp_path,
+):
     settings, vectors = _per_kind_store(tmp_path)
     old = Store(settings)  # reading does not move anything
-    sentences = _sentences(old)
+    sentences, windows = _sentences(old), _windows(old)
     assert len(sentences) == 88 and all(sentences.values())
     assert not (Path(settings.store_path) / "sentences.sqlite3").exists()
     old.close()
 
     said: list[str] = []
     store = Store(settings, create=True, embedder_name=FakeEmbedder.name, report=said.append)
-    assert said == [
-        f"moving the sentence vectors of the store at {settings.store_path} out of Chroma "
-        "into sentences.sqlite3 (copying 878 chunks, embedding nothing)",
-        "moved",
-    ]
+    moving = (f"moving the {{}} vectors of the store at {settings.store_path} out of Chroma "
+              "into sentences.sqlite3 (copying {} chunks, embedding nothing)")  # fmt: skip
+    assert said == [moving.format("window", WINDOWS), "moved",
+                    moving.format("sentence", SENTENCES), "moved"]  # fmt: skip
     assert {name: kinds for name, (kinds, _) in _kinds(settings).items()} == LOCAL
-    assert _table(settings).count() == 878 and store.count() == len(vectors)
+    assert _in_tables(settings) == WINDOWS + SENTENCES and store.count() == len(vectors)
     assert _same_sentences(_sentences(store), sentences)
+    assert _same_sentences(_windows(store), windows)
     embedder = FakeEmbedder()
     report = ingest_papers(read_papers([SEED_FILE]), store, embedder)
     assert (report.added, report.removed, report.refreshed, embedder.calls) == (0, 0, 0, 0)
@@ -257,16 +273,16 @@ def test_an_interrupted_move_reads_whole_and_the_next_ingest_finishes_it(tmp_pat
     client = _client(settings)
     cols = open_collections(client, "papers", False, FakeEmbedder.name, "here")
     table = SentenceTable(Path(settings.store_path), "papers", create=True)
-    move_sentences(cols, 0, 300, table)  # killed after the first page
+    move_sibling(cols, "sentence", 0, 300, table)  # killed after the first page
     table.close()
     client.close()
 
     half = Store(settings)  # some rows in both places, the rest in Chroma only
-    assert 0 < half._table.count() < 878 and "sentence" in half._cols.siblings
+    assert 0 < _table(settings).count() < SENTENCES and "papers__sentence" in _kinds(settings)
     assert _same_sentences(_sentences(half), sentences)
     half.close()
     store = Store(settings, create=True, embedder_name=FakeEmbedder.name)
-    assert "sentence" not in store._cols.siblings and store._table.count() == 878
+    assert set(_kinds(settings)) == {"papers"} and _table(settings).count() == SENTENCES
     assert _same_sentences(_sentences(store), sentences)
     assert len(store.chunk_index()) == len(vectors)
     store.close()

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from rag.assistant import build_assistant
+from rag.chroma import client
 from rag.corpus import read_papers
 from rag.generate import find_model
 from rag.ingest import ABSTRACTS, ingest
@@ -74,9 +75,11 @@ def test_store_on_a_chroma_server(chroma_url, real_settings, embedder, tmp_path)
     assert store.count() == report.chunks > 0
     assert not (tmp_path / "unused").exists()
     papers = read_papers([SEED_FILE])
-    # A server store is shared: its sentences stay in Chroma, not in a local table.
-    assert store._table is None and store._cols.siblings["sentence"].count() == 878
+    # A server store is shared: its windows and sentences stay in Chroma, not in a table.
+    names = {c.name: c.count() for c in client(settings).list_collections()}
+    assert names == {"papers": 88, "papers__window": 418, "papers__sentence": 878}
     assert len(store.sentences([papers[3].id])[papers[3].id]) > 1
+    assert len(store.passages("window", [papers[3].id])[papers[3].id]) >= 1
     hits = build_assistant(settings, embedder=embedder).search(papers[3].title)
     assert hits[0].paper.title == papers[3].title
 

@@ -89,21 +89,23 @@ def test_the_lock_of_a_killed_ingest_is_recovered(tmp_path):
 
 def _damaged_store(tmp_path) -> Settings:
     """A store whose vector index lost its id map: records in SQLite the index lacks.
-    (Chroma writes the map once a collection passes 1,000 records: here the windows,
-    padded past that with copies of the page's 763, as a bigger store would have.)"""
+    (Chroma writes the map once a collection passes 1,000 records: here the abstracts,
+    padded past that with 12 copies of the page's 88 under another kind, as a bigger
+    store would have.)"""
     settings = Settings(store_path=str(tmp_path / "store"))
     store = Store(settings, create=True, embedder_name=FakeEmbedder.name)
     ingest_papers(read_papers([PAGE_A]), store, FakeEmbedder())
     store.close()
     chroma = client(settings)
-    windows = chroma.get_collection("papers__window")
-    got = windows.get(include=["embeddings", "documents", "metadatas"])
-    windows.upsert(
-        ids=[f"{cid}-copy" for cid in got["ids"]],
-        embeddings=got["embeddings"],
-        documents=got["documents"],
-        metadatas=got["metadatas"],
-    )
+    abstracts = chroma.get_collection("papers")
+    got = abstracts.get(include=["embeddings", "documents", "metadatas"])
+    for copy in range(12):
+        abstracts.upsert(
+            ids=[f"{cid}-copy{copy}" for cid in got["ids"]],
+            embeddings=got["embeddings"],
+            documents=got["documents"],
+            metadatas=[m | {"kind": "padding"} for m in got["metadatas"]],
+        )
     chroma.close()
     indexes = list(Path(settings.store_path).glob("*/index_metadata.pickle"))
     assert indexes
@@ -125,10 +127,11 @@ def test_damage_is_found_and_repair_restores_every_paper(tmp_path):
 
     assert aside.is_dir() and probe(settings) is None
     assert set(store.papers()) == _papers(PAGE_A)
-    assert set(store._cols.siblings) == {"window"}  # the sentences are in their table
-    assert all(col.count() for col in store._cols.all()) and store._table.count()
-    hits = store.query(FakeEmbedder().encode(["speech"])[0], 5, "window")
-    assert len(hits) == 5 and all(store.sentences([h.paper_id for h in hits]).values())
+    assert [c.name for c in client(settings).list_collections()] == ["papers"]
+    hits = store.query(FakeEmbedder().encode(["speech"])[0], 5, "abstract")
+    found = [h.paper_id for h in hits]
+    assert len(hits) == 5 and all(store.sentences(found).values())
+    assert all(store.passages("window", found).values())
 
 
 def test_cli_reports_damage_in_one_line_and_refuses_to_ingest(tmp_path):

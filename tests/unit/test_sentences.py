@@ -32,8 +32,10 @@ def test_rows_come_back_by_paper_in_order_with_their_vectors(tmp_path):
     assert list(got) == ["p2", "p1", "missing"] and got["missing"] == []
     for pid in ("p1", "p2"):
         expected = [r for r in rows if r.paper_id == pid]
-        assert [text for text, _ in got[pid]] == [r.text for r in expected]
-        for (_, vector), row in zip(got[pid], expected, strict=True):
+        assert [(r.id, r.position, r.text) for r in got[pid]] == [
+            (r.id, r.position, r.text) for r in expected
+        ]
+        for vector, row in zip((r.vector for r in got[pid]), expected, strict=True):
             assert vector.dtype == np.float32 and vector.shape == (DIM,)
             assert abs(float(vector @ row.vector) - 1.0) < 1e-3  # float16: cosine within 1e-3
     assert table.count() == 7
@@ -48,7 +50,7 @@ def test_a_row_written_twice_is_stored_once_and_delete_ignores_missing_ids(tmp_p
     table.write(rows)
     assert table.count() == 3
     table.delete(["p1-s0", "never-stored"])
-    assert [t for t, _ in table.read(["p1"])["p1"]] == [r.text for r in rows[1:]]
+    assert [r.text for r in table.read(["p1"])["p1"]] == [r.text for r in rows[1:]]
     table.close()
 
 

@@ -118,11 +118,15 @@ def _write(store: Store, batch: list, papers: dict, rng, replace_quick: bool) ->
 
 
 PROBE = """
-import json, resource, sys, time
-def rss(): return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+import json, sys, time
+# Peak RSS is VmHWM, not getrusage's ru_maxrss: Linux keeps ru_maxrss across exec, so a
+# child forked by a process of 2 GB read 1,921 MB before it allocated anything (VmHWM: 14
+# MB; tried 2026-12-04). Measured so, every row before 2026-12-04 was the RSS of the bench
+# process that had just built the store, not a user's.
 def now():  # current and peak RSS so far, MB: what each step added
     status = dict(line.split(":", 1) for line in open("/proc/self/status"))
     return [round(int(status[k].split()[0]) / 1024) for k in ("VmRSS", "VmHWM")]
+def rss(): return now()[1]
 steps = {}
 start = time.perf_counter()
 from rag.assistant import build_assistant

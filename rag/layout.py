@@ -23,7 +23,11 @@ there, and `move_sibling` moves those of a store written with a `papers__window`
 
 from __future__ import annotations
 
+import shutil
+import sqlite3
+from contextlib import closing
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from rag.config import SEPARATOR
 from rag.errors import StoreError
@@ -152,10 +156,10 @@ def copy_page(
     return len(got["ids"])
 
 
-def swap_in(client, cols: Collections) -> None:
+def swap_in(client, cols: Collections, folder: Path | None) -> None:
     """Drop the old collection and give its name to the staged one (every chunk copied)."""
     name = cols.main.name
-    client.delete_collection(name)
+    drop(client, cols.main, folder)
     cols.staged.modify(name=name)
     cols.main, cols.staged, cols.per_kind = cols.staged, None, True
 
@@ -172,9 +176,28 @@ def move_sibling(
     return len(got["ids"])
 
 
-def drop_sibling(client, cols: Collections, kind: str) -> None:
+def drop_sibling(client, cols: Collections, kind: str, folder: Path | None) -> None:
     """Drop the Chroma collection of `kind` once `move_sibling` has copied every row."""
-    client.delete_collection(cols.siblings.pop(kind).name)
+    drop(client, cols.siblings.pop(kind), folder)
+
+
+def drop(client, col, folder: Path | None) -> None:
+    """Delete a collection and, in a local store's `folder`, the vector-index folders Chroma
+    leaves behind: its delete_collection removes only the SQLite rows (chroma-core/chroma
+    #5520, open for the pinned 1.5), which would keep a dropped window index on disk
+    (hundreds of MB at 100,000 papers)."""
+    left = [] if folder is None else [folder / seg for seg in _segments(folder, str(col.id))]
+    client.delete_collection(col.name)
+    for path in left:
+        if path.is_dir():
+            shutil.rmtree(path)
+
+
+def _segments(folder: Path, collection_id: str) -> list[str]:
+    """The segment ids of a collection, read from the store's Chroma SQLite file."""
+    with closing(sqlite3.connect(folder / "chroma.sqlite3")) as con:
+        rows = con.execute("SELECT id FROM segments WHERE collection = ?", (collection_id,))
+        return [seg for (seg,) in rows]
 
 
 def sentence_rows(got: dict, rows) -> list[SentenceRow]:

@@ -114,7 +114,7 @@ class Store:
         kind (rag/layout.py): the vectors are copied, nothing is embedded again."""
         self._in_pages(lambda offset: copy_page(self._cols, offset, WRITE_BATCH, self._tables))
         with self._writing():
-            swap_in(self._client, self._cols)
+            swap_in(self._client, self._cols, self.folder)
 
     def _move(self, kind: str) -> None:
         """Copy a local store's Chroma collection of `kind` into its table, then drop it
@@ -125,7 +125,7 @@ class Store:
             lambda offset: move_sibling(self._cols, kind, offset, WRITE_BATCH, table)
         )
         with self._writing():
-            drop_sibling(self._client, self._cols, kind)
+            drop_sibling(self._client, self._cols, kind, self.folder)
 
     def _in_pages(self, copy: Callable[[int], int]) -> None:
         """Run a copy a page of WRITE_BATCH chunks at a time, each page its own locked write

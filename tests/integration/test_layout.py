@@ -5,6 +5,7 @@ Real Chroma, fake embedder."""
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import chromadb
@@ -121,6 +122,14 @@ def _kinds(settings: Settings) -> dict[str, dict[str, list[float]]]:
     return out
 
 
+def _stray_folders(settings: Settings) -> set[str]:
+    """Vector-index folders in the store no live collection owns (a dropped one's)."""
+    folder = Path(settings.store_path)
+    with sqlite3.connect(folder / "chroma.sqlite3") as con:
+        live = {seg for (seg,) in con.execute("SELECT id FROM segments")}
+    return {d.name for d in folder.iterdir() if d.is_dir() and d.name != "keywords"} - live
+
+
 def _ranked(hits) -> list[tuple[str, float]]:
     """Ids and distances to 5 places (a copied vector may differ in its last bits)."""
     return sorted((round(h.distance, 5), h.id) for h in hits)
@@ -185,7 +194,7 @@ def test_an_old_store_is_read_as_it_is_and_upgraded_by_ingest_without_embedding(
         f"of chunk (copying {len(vectors)} chunks, embedding nothing)",
         "upgraded",
     ]
-    assert store.paper_count() == 88
+    assert store.paper_count() == 88 and not _stray_folders(settings)
     found = _kinds(settings)
     assert {name: kinds for name, (kinds, _) in found.items()} == LOCAL
     moved = {cid: v for _, got in found.values() for cid, v in got.items()}
@@ -256,6 +265,7 @@ def test_a_per_kind_store_is_read_as_it_is_and_ingest_moves_its_windows_and_sent
                     moving.format("sentence", SENTENCES), "moved"]  # fmt: skip
     assert {name: kinds for name, (kinds, _) in _kinds(settings).items()} == LOCAL
     assert _in_tables(settings) == WINDOWS + SENTENCES and store.count() == len(vectors)
+    assert not _stray_folders(settings)  # the dropped collections' index folders are gone
     assert _same_sentences(_sentences(store), sentences)
     assert _same_sentences(_windows(store), windows)
     embedder = FakeEmbedder()

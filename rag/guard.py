@@ -49,7 +49,8 @@ _ASKED_END = frozenset(
 # held-out bench/attribute_questions.jsonl, where "what hw was ... pretrained on" declined).
 ASKED_KINDS = frozenset(
     "score scores benchmark benchmarks mechanism mechanisms speedup speedups gain gains "
-    "improvement hardware hw metric metrics architecture task tasks setting settings".split()
+    "improvement hardware hw metric metrics architecture task tasks setting settings "
+    "year years".split()  # a year is asked for by _WHEN: a paper gives it as a number
 )
 ASKED_WORDS = 3  # "what peak learning rate": longer spans ran into the rest of the question
 # An abbreviation known from the longer word it starts ("params" for "parameters") needs
@@ -60,6 +61,15 @@ ABBREVIATION = 4
 # (2026-12-03): hard 0.93 / 0.00 -> 0.93 / 0.01 (h13: CLIP is not retrieved, so the papers
 # found do not count its image-text pairs), first set 0.94 / 0.01 both, held-out
 # bench/attribute2_questions.jsonl 0.35 / 0.05 -> 0.45 / 0.05.
+# Asked when, or what year, a sentence of the paper naming one of the question's terms must
+# give a year. Every such question of the dev sets is unanswerable (hard h72, h73; first
+# set q63, u04 "when was qwen2 released": abstracts rarely date anything), and h72 ("who
+# came up with the lstm, and in what year") was answered with the quotes of an LSTM pruning
+# paper once it was retrieved (2026-12-04); that abstract's only years are its citations'.
+# "when does" asks for a condition, not a date (h57: "big-little decoder: when does the
+# large model take over?" was declined with "is|are|do|does" here): past tenses only.
+_WHEN = re.compile(r"\b(?:what|which) year\b|\bwhen (?:was|were|did)\b", re.IGNORECASE)
+_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 # Numbers written as words: "how many" is answered by "two encoders" or "billions of tokens".
 COUNT_WORDS = frozenset(
     "two three four five six seven eight nine ten eleven twelve dozen dozens hundred "
@@ -96,6 +106,7 @@ class Asked:
     phrase: str  # as the notice names it: "the license", "the number of layers"
     terms: tuple[str, ...]  # its key terms, which the paper must hold
     count: bool  # "how many": a sentence naming one of the terms must hold a number too
+    year: bool = False  # "what year", "when was": a sentence naming a term must give a year
 
 
 def asked_for(question: str) -> list[Asked]:
@@ -113,6 +124,9 @@ def asked_for(question: str) -> list[Asked]:
             terms = tuple(w for w in key_terms(" ".join(head)) if w not in ASKED_KINDS)
             if terms:
                 asked.append(Asked(lead + " ".join(head), terms, count=pattern is _HOW_MANY))
+    if _WHEN.search(question):  # its terms: the question's, bar "year" itself
+        terms = tuple(t for t in key_terms(question) if t not in ASKED_KINDS)
+        asked += [Asked("the year", terms, count=False, year=True)] if terms else []
     return asked
 
 
@@ -132,6 +146,11 @@ def _states(paper: Paper, asked: Asked) -> bool:
     them. One of them, not all: "6,000 SFT data" answers "how many SFT examples" (dev set
     q11, declined when the sentence had to hold every term)."""
     text = f"{paper.title} {paper.abstract}"
+    if asked.year:  # one of the question's terms beside a year, not a year anywhere
+        return any(
+            _YEAR.search(sentence) and any(_in_text(sentence, t) for t in asked.terms)
+            for sentence in _sentences(paper)
+        )
     if not all(_holds(paper, t) or _abbreviated(text, t) for t in asked.terms):
         return False
     return not asked.count or any(

@@ -130,6 +130,27 @@ def test_a_count_the_paper_names_but_never_gives_declines():
     assert _check("how many audio pairs does shrutilipi have?") is None  # "6,400 hours of audio"
 
 
+def test_asked_when_the_paper_must_give_a_year():
+    from rag.guard import Asked, asked_for
+
+    assert asked_for("what year did alexnet win the imagenet competition") == [
+        Asked("the year", ("alexnet", "win", "imagenet", "competition"), count=False, year=True)
+    ]
+    assert asked_for("when was shrutilipi released?") == [
+        Asked("the year", ("shrutilipi", "released"), count=False, year=True)
+    ]
+    decline = _check("in what year was shrutilipi mined from all india radio?")
+    assert decline.reason == "unstated"
+    assert decline.notice == "The papers found do not state the year."
+    cited = Paper("p1", PAPER.title, f"{ABSTRACT} We follow Radford et al. (2022).")
+    evidence = [Evidence(1, Hit(cited, 1.0, "c1", ABSTRACT), (ABSTRACT,), (0.6,))]
+    question = "when was shrutilipi released?"  # a year, but not beside shrutilipi
+    assert check(question, evidence, VOCABULARY.__contains__, Settings()).reason == "unstated"
+    dated = Paper("p1", PAPER.title, f"{ABSTRACT} Shrutilipi was released in 2022.")
+    evidence = [Evidence(1, Hit(dated, 1.0, "c1", ABSTRACT), (ABSTRACT,), (0.6,))]
+    assert check(question, evidence, VOCABULARY.__contains__, Settings()) is None
+
+
 def test_what_is_asked_comes_from_the_question_typed_not_the_query():
     query = "what license covers shrutilipi radio audio? how many hours of audio?"
     decline = check(

@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import shutil
 import socket
 import subprocess
 import sys
@@ -54,7 +55,7 @@ QUERIES = 60
 WRITE_CHUNKS = 2000
 SERVER_START_S = 60  # as tests/integration/test_servers.py waits for `chroma run`
 SERVER_COLLECTION = "scalebench"
-BUILT = "built"  # marks a kept store whose build finished (an interrupted one is rebuilt)
+BUILT = "built"  # marks a kept store whose build finished (an unfinished one is rebuilt)
 VECTOR_CACHE = ROOT / "bench" / "out" / "scale-seed-vectors.npz"  # bench/out is not committed
 
 
@@ -254,8 +255,11 @@ def main() -> None:
 def _folder(keep: Path | None, size: int) -> Iterator[Path]:
     """Where a store of `size` papers is built: DIR/SIZE with --keep, else a temporary one."""
     if keep:
-        (keep / str(size)).mkdir(parents=True, exist_ok=True)
-        yield keep / str(size)
+        folder = keep / str(size)
+        if not (folder / BUILT).exists():  # an interrupted build starts again from nothing
+            shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True, exist_ok=True)
+        yield folder
         return
     with tempfile.TemporaryDirectory() as tmp:
         yield Path(tmp)

@@ -56,7 +56,7 @@ class Settings:
     max_tokens: int = _doc("Most tokens the model may write in one answer.", 128)
     temperature: float = _doc("Sampling temperature; 0 = deterministic.", 0.0)
     k: int = _doc("Papers shown to the model as sources.", 3)
-    candidates: int = _doc("Chunks each retriever returns before fusion.", 60)
+    candidates: int = _doc("Papers each retriever (abstract vectors, BM25) offers to fusion.", 60)
     bm25_weight: float = _doc(
         "Weight of BM25 in the fused score (0.2-0.4 best in MEASUREMENTS.md).", 0.3
     )

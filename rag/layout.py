@@ -1,8 +1,9 @@
 """One Chroma collection per kind of chunk, and the upgrade of a store from one collection.
 
 The configured collection (`papers`) holds the abstract chunks, one per paper with its
-metadata, so it still lists the corpus; `papers__window` and `papers__sentence` hold the
-other kinds. A query then needs no filter on the kind: on the seed store (8,837 chunks)
+metadata, so it still lists the corpus; on a server `papers__window` and
+`papers__sentence` hold the other kinds (a local store keeps them in a table, below). A
+query then needs no filter on the kind: on the seed store (8,837 chunks)
 an unfiltered Chroma query took 11 ms against 37-56 ms filtered on the kind, and the
 filtered cost grew with the store (bench/scale.py: 977 ms a search at 10,000 papers).
 
@@ -94,7 +95,8 @@ def open_collections(
     client, name: str, create: bool, stamp: str, where: str, made: tuple[str, ...] = MOVED_KINDS
 ) -> Collections:
     """The corpus `name`'s collections; with `create`, any of the `made` kinds' that are
-    missing are made (a local store makes no sentence collection, but reads an old one)."""
+    missing are made (a local store makes no window or sentence collection, but reads an
+    old one)."""
     from chromadb.errors import NotFoundError
 
     def get(full_name: str):

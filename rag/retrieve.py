@@ -86,7 +86,10 @@ class Retriever:
         best_window = self._best("window", keys, query_vector)
         window_sim = {p: s for p, (s, *_) in best_window.items()}
         floor = min([*window_sim.values(), *abstract_sim.values()], default=0.0)
-        dense = {p: (window_sim.get(p, floor) + abstract_sim.get(p, floor)) / 2 for p in keys}
+        dense = {  # a paper with no window yet (a quick view) stands on its abstract view
+            p: (window_sim.get(p, abstract_sim.get(p, floor)) + abstract_sim.get(p, floor)) / 2
+            for p in keys
+        }
         zd, zb = zscores(dense, keys), zscores(bm25, keys)
         fused = {p: zd[p] + self.bm25_weight * zb[p] for p in keys}
         ranked = sorted(keys, key=lambda p: -fused[p])[:k]

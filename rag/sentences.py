@@ -1,12 +1,14 @@
-"""The sentence-vector table of a local store: one SQLite file beside Chroma's.
+"""The window and sentence table of a local store: one SQLite file beside Chroma's.
 
-Sentence chunks are never searched by nearest neighbour: the evidence step reads them by
-paper id, for the few papers retrieved. In Chroma, any read loads a collection's whole
-vector index into memory: the sentence collection added 215 MB of RSS at 10,000 papers
-(bench/scale.py) and would add about 2 GB at 100,000. Here a read costs only the rows it
-reads. Vectors are float16 (half the bytes; cosines move by about 1e-3, far below the gaps
-between sentences that rag/compose.py acts on). Each write is one SQLite transaction, so
-a batch is stored whole or not at all. A server store keeps its sentences in Chroma.
+Window and sentence chunks are never searched by nearest neighbour: retrieval reads the
+windows of its candidate papers and the evidence step the sentences of the few papers
+retrieved, by paper id. In Chroma, any read loads a collection's whole vector index into
+memory: the sentence collection added 215 MB of RSS at 10,000 papers (bench/scale.py)
+and would add about 2 GB at 100,000. Here a read costs only the rows it reads. Each kind
+is its own collection of rows (rag/layout.py, table_name). Vectors are float16 (half the
+bytes; cosines move by about 1e-3, far below the gaps between sentences that
+rag/compose.py acts on). Each write is one SQLite transaction, so a batch of one kind is
+stored whole or not at all. A server store keeps these kinds in Chroma.
 """
 
 from __future__ import annotations
@@ -50,8 +52,9 @@ Passages = dict[str, list[SentenceRow]]  # paper id -> its rows (float32 vectors
 
 
 class SentenceTable:
-    """One collection's sentence rows in the store folder's FILE. The caller holds the store
-    lock (rag/lock.py) around every call, as for Chroma: shared to read, exclusive to write."""
+    """One collection's rows (a kind's chunks) in the store folder's FILE. The caller holds
+    the store lock (rag/lock.py) around every call, as for Chroma: shared to read,
+    exclusive to write."""
 
     def __init__(self, folder: Path, collection: str, create: bool = False) -> None:
         """Without `create`, a missing file is an empty table and is not made (a reader
@@ -112,7 +115,7 @@ class SentenceTable:
         return out
 
     def ids(self) -> dict[str, str]:
-        """Sentence id -> paper id, for every row (what ingest compares)."""
+        """Chunk id -> paper id, for every row (what ingest compares)."""
         if self._con is None:
             return {}
         query = "SELECT id, paper_id FROM sentences WHERE collection = ?"
@@ -132,7 +135,7 @@ class SentenceTable:
 
 
 def counts(folder: Path) -> dict[str, int]:
-    """Sentence rows per collection in a store folder (none when it has no FILE)."""
+    """Rows per collection in a store folder (none when it has no FILE)."""
     path = folder / FILE
     if not path.exists():
         return {}

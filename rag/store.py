@@ -120,9 +120,8 @@ class Store:
         """Copy a local store's Chroma collection of `kind` into its table, then drop it
         (rag/layout.py). Interrupted, reads look in both places and the next ingest
         copies again (the same rows: a row written twice is the same)."""
-        table = self._tables[kind]
-        self._in_pages(
-            lambda offset: move_sibling(self._cols, kind, offset, WRITE_BATCH, table)
+        self._in_pages(  # the table looked up each page: a reopen replaces it
+            lambda offset: move_sibling(self._cols, kind, offset, WRITE_BATCH, self._tables[kind])
         )
         with self._writing():
             drop_sibling(self._client, self._cols, kind, self.folder)
@@ -227,7 +226,8 @@ class Store:
             return sum(map(is_quick, get_all(col, kind)["ids"]))
 
     def count(self) -> int:
-        """Chunks of every kind (during a move of sentences out of Chroma, some twice)."""
+        """Chunks of every kind (during a move of windows or sentences out of Chroma, some
+        twice)."""
         with self._reading():
             in_tables = sum(table.count() for table in self._tables.values())
             return in_tables + sum(col.count() for col in self._cols.all())

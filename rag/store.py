@@ -10,6 +10,7 @@ SQLite table (rag/sentences.py), so their vectors never load into memory at once
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -67,6 +68,10 @@ class Store:
         self.where = settings.chroma_url or settings.store_path
         self.folder = None if settings.chroma_url else local_folder(settings, create)
         self._lock = StoreLock(self.folder) if self.folder else None
+        # The chat's threads take turns: flock belongs to the open file, not the thread, so
+        # one thread's unlock would end another's read, and a reopen (_catch_up) would close
+        # the connections another thread is reading.
+        self._turn = threading.RLock()
         self._stamp = embedder_name  # the embedder a new collection is stamped with
         self._client = self._cols = None
         self._tables: dict[str, SentenceTable] = {}  # a local store's windows and sentences
@@ -139,6 +144,16 @@ class Store:
 
     @contextmanager
     def _reading(self) -> Iterator[None]:
+        with self._turn, self._locked_read():
+            yield
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        with self._turn, self._locked_write():
+            yield
+
+    @contextmanager
+    def _locked_read(self) -> Iterator[None]:
         if self._lock is None:
             if self._cols is None:
                 self._open()
@@ -151,7 +166,7 @@ class Store:
                 yield
 
     @contextmanager
-    def _writing(self) -> Iterator[None]:
+    def _locked_write(self) -> Iterator[None]:
         if self._lock is None:
             with failures(self.where):
                 yield
@@ -203,7 +218,7 @@ class Store:
         compare it to know when what they loaded is stale."""
         if self._lock is None:
             return 0
-        with self._lock.reading() as generation:
+        with self._turn, self._lock.reading() as generation:
             return generation
 
     def dimension(self) -> int:

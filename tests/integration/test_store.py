@@ -3,13 +3,17 @@ lock of a killed ingest, and a damaged store found and rebuilt. Real Chroma thro
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from rag.chroma import client
@@ -152,3 +156,35 @@ def test_cli_repair_rebuilds_with_the_real_embedder(tmp_path):
     assert "moved the damaged store to" in result.output
     assert probe(settings) is None
     assert set(Store(settings).papers()) == _papers(PAGE_A)
+
+
+def test_one_thread_ending_its_read_leaves_another_threads_read_locked(tmp_path):
+    """flock belongs to the open file, not the thread: the chat's threads take turns, so a
+    writer in another process never starts while any of them still reads."""
+    settings = Settings(store_path=str(tmp_path / "store"))
+    store = Store(settings, create=True, embedder_name=FakeEmbedder.name)
+    ingest_papers(read_papers([PAGE_A]), store, FakeEmbedder())
+    ids = sorted(store.papers())[:3]
+    inside, leave, read = threading.Event(), threading.Event(), {}
+
+    def long_read() -> None:
+        with store._reading():  # a read that lasts until the test says so
+            inside.set()
+            leave.wait(30)
+
+    first = threading.Thread(target=long_read)
+    first.start()
+    assert inside.wait(30)
+    second = threading.Thread(target=lambda: read.update(store.sentences(ids)))
+    second.start()
+    second.join(0.5)  # a short read, which ends (or waits) while the first still reads
+    writer = os.open(Path(settings.store_path) / "store.lock", os.O_RDWR)
+    with pytest.raises(BlockingIOError):
+        fcntl.flock(writer, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    leave.set()
+    first.join(30)
+    second.join(30)
+    assert set(read) == set(ids) and all(read.values())
+    fcntl.flock(writer, fcntl.LOCK_EX | fcntl.LOCK_NB)  # every read over: a writer may go
+    os.close(writer)
+    store.close()

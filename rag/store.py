@@ -309,10 +309,16 @@ class Store:
             kept = both(kind, where)
             got = (get_all(col, kept, include) if ids is None
                    else get_in(col, "paper_id", ids, kept, include))  # fmt: skip
-        return {
-            m["paper_id"]: (paper(m, doc), cid)
-            for cid, doc, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
-        }
+        return _papers(got)
+
+    def papers_of(self, abstract_ids: list[str]) -> dict[str, tuple[Paper, str]]:
+        """Papers rebuilt from these abstract chunks (as `papers`, read by chunk id)."""
+        if not abstract_ids:
+            return {}
+        with self._reading():
+            ((col, _),) = self._cols.sources("abstract")
+            got = col.get(ids=abstract_ids, include=["documents", "metadatas"])
+        return _papers(got)
 
     def chunk_index(self) -> dict[str, tuple[str, str, str]]:
         """chunk id -> (paper id, stored listings, metadata signature): what ingest compares.
@@ -392,6 +398,14 @@ class Store:
 
 # Chroma caps one request at a few thousand records (max_batch_size); stay well under.
 WRITE_BATCH = 1000
+
+
+def _papers(got: dict) -> dict[str, tuple[Paper, str]]:
+    """Papers from a Chroma get of abstract chunks, with each one's chunk id."""
+    return {
+        m["paper_id"]: (paper(m, doc), cid)
+        for cid, doc, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
+    }
 
 
 def _by_kind(rows: list[tuple[Chunk, object]]) -> dict[str, list[tuple[Chunk, object]]]:

@@ -95,12 +95,11 @@ class Retriever:
         zd, zb = zscores(dense, keys), zscores(bm25, keys)
         fused = {p: zd[p] + self.bm25_weight * zb[p] for p in keys}
         ranked = sorted(keys, key=lambda p: -fused[p])[:k]
-        # By chunk id where the abstract query gave one (a key lookup; by paper id, Chroma
-        # scans its metadata: 21 ms for 5 papers at 100,000). A paper deleted since the
-        # keyword index was read is skipped.
-        chunk_of = {c.paper_id: c.id for c in abstracts}
-        papers = self.store.papers_of([chunk_of[p] for p in ranked if p in chunk_of])
-        papers |= self.store.papers([p for p in ranked if p not in chunk_of])
+        # The abstract query's papers as it returned them; only BM25's are read, by paper
+        # id (Chroma scans its metadata for that: 21 ms for 5 papers at 100,000). A paper
+        # deleted since the keyword index was read is skipped.
+        papers = {c.paper_id: (c.paper, c.id) for c in abstracts}
+        papers |= self.store.papers([p for p in ranked if p not in papers])
         return [
             self._hit(papers[p], fused[p], dense[p], bm25.get(p, 0.0), best_window)
             for p in ranked

@@ -46,6 +46,7 @@ class StoredChunk:
     paper_id: str
     text: str
     distance: float = 0.0
+    paper: Paper | None = None  # an abstract chunk's paper, rebuilt from its metadata
 
 
 class Store:
@@ -309,16 +310,10 @@ class Store:
             kept = both(kind, where)
             got = (get_all(col, kept, include) if ids is None
                    else get_in(col, "paper_id", ids, kept, include))  # fmt: skip
-        return _papers(got)
-
-    def papers_of(self, abstract_ids: list[str]) -> dict[str, tuple[Paper, str]]:
-        """Papers rebuilt from these abstract chunks (as `papers`, read by chunk id)."""
-        if not abstract_ids:
-            return {}
-        with self._reading():
-            ((col, _),) = self._cols.sources("abstract")
-            got = col.get(ids=abstract_ids, include=["documents", "metadatas"])
-        return _papers(got)
+        return {
+            m["paper_id"]: (paper(m, doc), cid)
+            for cid, doc, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
+        }
 
     def chunk_index(self) -> dict[str, tuple[str, str, str]]:
         """chunk id -> (paper id, stored listings, metadata signature): what ingest compares.
@@ -369,7 +364,8 @@ class Store:
     def query(
         self, vector: list[float], n: int, kind: str, where: dict | None = None
     ) -> list[StoredChunk]:
-        """Nearest chunks of one kind (of the papers `where` keeps), with cosine distance.
+        """Nearest chunks of one kind (of the papers `where` keeps), with cosine distance,
+        abstract chunks with their paper (the search shows them without reading again).
         Only `where` filters the query (None: no filter, the fast path); an empty
         collection or one smaller than n answers with what it has."""
         with self._reading():
@@ -383,7 +379,9 @@ class Store:
                 for col, kinds in self._cols.sources(kind)
             ]
         found = {
-            cid: StoredChunk(cid, m["paper_id"], doc, dist)
+            cid: StoredChunk(
+                cid, m["paper_id"], doc, dist, paper(m, doc) if kind == "abstract" else None
+            )
             for got in gots
             for cid, doc, m, dist in zip(
                 got["ids"][0],
@@ -398,14 +396,6 @@ class Store:
 
 # Chroma caps one request at a few thousand records (max_batch_size); stay well under.
 WRITE_BATCH = 1000
-
-
-def _papers(got: dict) -> dict[str, tuple[Paper, str]]:
-    """Papers from a Chroma get of abstract chunks, with each one's chunk id."""
-    return {
-        m["paper_id"]: (paper(m, doc), cid)
-        for cid, doc, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
-    }
 
 
 def _by_kind(rows: list[tuple[Chunk, object]]) -> dict[str, list[tuple[Chunk, object]]]:

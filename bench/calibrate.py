@@ -39,11 +39,19 @@ ABSTAIN = (0.30, 0.35, 0.40, 0.45, 0.50)
 COVERAGE = (0.0, 0.3, 0.4, 0.5, 0.6, 0.67, 0.75)
 STANDALONE = (0.0, 0.35, 0.40, 0.45, 0.50, 0.55, 1.01)
 # per paper, in all, score gap, term weight, quotes from every sentence (else the evidence),
-# number weight for quantity questions
-FINDINGS = ((3, 5, 0.1, 0.0, False, 0), (3, 5, 0.1, 0.2, True, 0), (4, 5, 0.15, 0.2, True, 0),
-            (4, 5, 0.15, 0.2, True, 0.05), (4, 5, 0.15, 0.2, True, 0.1),
-            (4, 5, 0.15, 0.2, True, 0.15), (4, 5, 0.15, 0.2, True, 0.2),
-            (4, 6, 0.15, 0.2, True, 0.1))
+# number weight for quantity questions, intro weight for "which paper" questions, the gap
+# for other papers' quotes when several papers are asked for
+FINDINGS = (
+    (3, 5, 0.1, 0.0, False, 0, 0, 0.1),
+    (4, 5, 0.15, 0.2, True, 0, 0, 0.1),
+    (4, 5, 0.15, 0.2, True, 0.15, 0, 0.1),
+    (4, 5, 0.15, 0.2, True, 0.15, 0, 0.2),
+    (4, 5, 0.15, 0.2, True, 0.15, 0.1, 0.2),
+    (4, 5, 0.15, 0.2, True, 0.15, 0.2, 0.1),
+    (4, 5, 0.15, 0.2, True, 0.15, 0.2, 0.2),
+    (4, 5, 0.15, 0.2, True, 0.15, 0.3, 0.2),
+    (4, 6, 0.15, 0.2, True, 0.15, 0.2, 0.2),
+)
 SUPPORT = (0.5, 0.6, 0.67, 0.75, 0.8, 0.9)
 BM25 = (0.2, 0.3, 0.4)
 
@@ -135,27 +143,35 @@ def followup_sweep(assistant: Assistant, name: str, path: str) -> None:
 def findings_sweep(assistant: Assistant, name: str, data: list) -> None:
     answerable = [c for c in data if c[0].answerable and c[0].answer_keywords]
     print(f"\n## findings on {name}: keyword hit of the findings alone ({len(answerable)})")
-    print("| per paper | in all | score gap | term weight | all sentences | number weight | "
-          "keyword hit | long questions | quotes (mean) | from gold papers |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
-    for per_paper, most, gap, weight, every, number in FINDINGS:
-        hits, long, shown, gold = [], [], [], []
-        for q, _, ev in answerable:
+    print(
+        "| per paper | in all | score gap | term weight | all sentences | number weight | "
+        "intro weight | plural gap | keyword hit | long questions | several papers | "
+        "quotes (mean) | from gold papers |"
+    )
+    print("| --- " * 13 + "|")
+    for per_paper, most, gap, weight, every, number, intro, plural in FINDINGS:
+        hits, long, several, shown, gold = [], [], [], [], []
+        for q, query, ev in answerable:
             min_score = assistant.settings.abstain_threshold
             ev = ev if every else [dataclasses.replace(e, pool=()) for e in ev]
             found = compose.findings(
-                ev, min_score, per_paper, most, gap, question=q.question, term_weight=weight,
-                number_weight=number,
+                ev, min_score, per_paper, most, gap, question=query, term_weight=weight,
+                number_weight=number, intro_weight=intro, plural_gap=plural,
             )  # fmt: skip
             quotes = " ".join(f.quote for f in found)  # what the quotes say, titles aside
             hits.append(keyword_hit(quotes, q.answer_keywords) or 0.0)
-            if len(q.question.split()) >= LONG_WORDS:
-                long.append(hits[-1])
+            if q.type in ("single", "multi") and len(q.question.split()) >= LONG_WORDS:
+                long.append(hits[-1])  # as `rag eval` groups them
+            if q.type == "multi":
+                several.append(hits[-1])
             shown.append(len(found))
             gold += [f.title in (q.gold_titles or ()) for f in found]
-        print(f"| {per_paper} | {most} | {gap} | {weight} | {every} | {number} | "
-              f"{_mean(hits):.3f} | "
-              f"{_mean(long):.3f} (n={len(long)}) | {_mean(shown):.1f} | {_mean(gold):.3f} |")
+        print(
+            f"| {per_paper} | {most} | {gap} | {weight} | {every} | {number} | {intro} | "
+            f"{plural} | {_mean(hits):.3f} | {_mean(long):.3f} (n={len(long)}) | "
+            f"{_mean(several):.3f} (n={len(several)}) | {_mean(shown):.1f} | "
+            f"{_mean(gold):.3f} |"
+        )
 
 
 def support_sweep(assistant: Assistant, results: dict[str, dict]) -> None:

@@ -7,6 +7,7 @@ from rag.compose import (
     answer_text,
     decline_text,
     findings,
+    introduces_name,
 )
 from rag.text import restates_title
 from rag.types import Evidence, Hit, Paper
@@ -123,3 +124,33 @@ def test_a_quantity_question_ranks_the_sentence_with_a_number_first():
         evidence, 0.35, question="how many hours in the radio archive?", number_weight=0
     )
     assert unweighted[0].quote == "The radio archive spans many Indian languages."
+
+
+def test_a_which_paper_question_ranks_the_sentence_introducing_a_name_first():
+    scored = [("Moderation of prompts and responses is hard for open tools.", 0.60),
+              ("We introduce Llama Guard, a safeguard model for conversations.", 0.52)]  # fmt: skip
+    evidence = [_evidence(1, "An LLM-based Input-Output Safeguard", scored)]
+    asked = findings(evidence, 0.35, question="which paper is it?")
+    plain = findings(evidence, 0.35, question="is it hard?")
+    assert asked[0].quote.startswith("We introduce Llama Guard")
+    assert plain[0].quote.startswith("Moderation of prompts")
+    unweighted = findings(evidence, 0.35, question="which paper is it?", intro_weight=0)
+    assert unweighted[0].quote.startswith("Moderation of prompts")
+
+
+def test_introducing_a_name_needs_the_name_after_the_verb_not_in_a_link():
+    assert introduces_name("This report introduces the Qwen2 series of models.")
+    assert not introduces_name("We present a simple method for moderation.")
+    assert not introduces_name("We release code at https://github.com/Stability-AI/models.")
+
+
+def test_asked_for_several_papers_each_relevant_paper_is_quoted():
+    evidence = [
+        _evidence(1, "WildGuard", [("WildGuard moderates prompts.", 0.70),
+                                   ("WildGuard detects refusals.", 0.68)]),
+        _evidence(2, "Llama Guard", [("Llama Guard classifies responses.", 0.55)]),
+    ]  # fmt: skip
+    one = findings(evidence, 0.35, question="what moderates prompts?")
+    several = findings(evidence, 0.35, question="what papers moderate prompts?")
+    assert {f.n for f in one} == {1}  # 0.15 below the best: beyond OTHER_GAP
+    assert {f.n for f in several} == {1, 2}  # within PLURAL_GAP

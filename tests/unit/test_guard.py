@@ -168,3 +168,10 @@ def test_a_notice_never_says_the_papers_lack_a_word_one_of_them_has():
     from rag.guard import missing_terms
 
     assert "learning" not in missing_terms(question, evidence)
+
+
+def test_a_term_is_held_in_a_nearby_form_but_not_with_a_version():
+    # "labelled" -> "relabelled", "mine" -> "miner": the paper says "mine" and "labelled"
+    assert coverage("relabelled miners", _evidence(0.6)) == (1.0, [])
+    evidence = [Evidence(1, Hit(Paper("p2", "Llama", "Llama models."), 1.0, "c2", ""), (), ())]
+    assert coverage("llama3", evidence) == (0.0, ["llama3"])

@@ -31,8 +31,9 @@ from rag.assistant import Assistant, build_assistant  # noqa: E402
 from rag.chunking import split_sentences  # noqa: E402
 from rag.cite import is_claim, strip_markers, support  # noqa: E402
 from rag.config import Settings, load_settings  # noqa: E402
-from rag.evaluate import LONG_WORDS, Question, load_questions, run, summarize  # noqa: E402
+from rag.evaluate import LONG_WORDS, run, summarize  # noqa: E402
 from rag.metrics import keyword_hit  # noqa: E402
+from rag.questions import Question, load_questions  # noqa: E402
 from rag.types import Evidence, Turn  # noqa: E402
 
 ABSTAIN = (0.30, 0.35, 0.40, 0.45, 0.50)

@@ -10,34 +10,22 @@ SQLite table (rag/sentences.py), so their vectors never load into memory at once
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from rag.chroma import client, get_all, get_in, local_folder
+from rag.chroma import get_all, get_in
 from rag.chunking import is_quick
 from rag.config import Settings
-from rag.errors import StoreError, failures
+from rag.connection import WRITE_BATCH, Connection
+from rag.errors import StoreError
 from rag.keywords import KeywordIndex
-from rag.layout import (
-    MOVED_KINDS,
-    both,
-    copy_page,
-    drop_sibling,
-    move_sibling,
-    open_collections,
-    sentence_rows,
-    swap_in,
-    table_name,
-)
-from rag.lock import StoreLock
+from rag.layout import both, sentence_rows
 from rag.records import metadata, paper, paper_texts, stored_signature
-from rag.sentences import FILE as SENTENCE_FILE
-from rag.sentences import Passages, SentenceRow, Sentences, SentenceTable
+from rag.sentences import Passages, SentenceRow, Sentences
 from rag.types import Chunk, Paper
+from rag.upgrade import upgrade
 
 
 @dataclass(frozen=True)
@@ -50,11 +38,8 @@ class StoredChunk:
 
 
 class Store:
-    """Chunks keyed by content hash; each chunk's metadata carries its paper.
-
-    Every read and write goes through `_reading`/`_writing`: on a local store they take
-    the store lock (rag/lock.py) and turn Chroma's failures into one-line StoreErrors.
-    """
+    """Chunks keyed by content hash; each chunk's metadata carries its paper. Every read
+    and write goes through `db` (rag/connection.py), which locks and reopens."""
 
     def __init__(
         self,
@@ -63,133 +48,21 @@ class Store:
         embedder_name: str = "",
         report: Callable[[str], None] = lambda line: None,
     ) -> None:
-        """With `create`, a missing store is made and an old-layout one upgraded, saying so
-        through `report` (the upgrade copies every chunk: minutes on a big store)."""
-        self.settings, self._create = settings, create
-        self.where = settings.chroma_url or settings.store_path
-        self.folder = None if settings.chroma_url else local_folder(settings, create)
-        self._lock = StoreLock(self.folder) if self.folder else None
-        # The chat's threads take turns: flock belongs to the open file, not the thread, so
-        # one thread's unlock would end another's read, and a reopen (_catch_up) would close
-        # the connections another thread is reading.
-        self._turn = threading.RLock()
-        self._stamp = embedder_name  # the embedder a new collection is stamped with
-        self._client = self._cols = None
-        self._tables: dict[str, SentenceTable] = {}  # a local store's windows and sentences
-        self._generation = -1
-        with self._reading():
+        """With `create`, a missing store is made and an older one upgraded, saying so
+        through `report` (rag/upgrade.py)."""
+        self.settings = settings
+        self.db = db = Connection(settings, create, embedder_name)
+        self.where, self.folder = db.where, db.folder
+        with db.reading():
             pass
-        self.embedder_name = (self._cols.main.metadata or {}).get("embedder", "")
+        self.embedder_name = (db.cols.main.metadata or {}).get("embedder", "")
         if embedder_name:
             self.check_embedder(embedder_name)
-        if create and not self._cols.per_kind:
-            report(f"upgrading the store at {self.where} to one collection per kind of chunk "
-                   f"(copying {self.count()} chunks, embedding nothing)")  # fmt: skip
-            self._upgrade()
-            report("upgraded")
-        for kind in self._tables if create else ():
-            if kind in self._cols.siblings:
-                with self._reading():
-                    moving = self._cols.siblings[kind].count()
-                report(f"moving the {kind} vectors of the store at {self.where} out of "
-                       f"Chroma into {SENTENCE_FILE} (copying {moving} chunks, embedding "
-                       "nothing)")  # fmt: skip
-                self._move(kind)
-                report("moved")
-
-    def _open(self) -> None:
-        """(Re)open the client: a fresh one sees what other processes wrote."""
-        if self._client is not None and self.folder:
-            self._client.close()
-        for table in self._tables.values():
-            table.close()
-        with failures(self.where):
-            self._client = client(self.settings)
-            name = self.settings.collection
-            made = MOVED_KINDS if self.folder is None else ()
-            self._cols = open_collections(self._client, name, self._create, self._stamp,
-                                          self.where, made)  # fmt: skip
-            if self.folder is not None:
-                self._tables = {
-                    kind: SentenceTable(self.folder, table_name(name, kind), self._create)
-                    for kind in MOVED_KINDS
-                }
-
-    def _upgrade(self) -> None:
-        """Copy a store written with one collection for every kind into one collection per
-        kind (rag/layout.py): the vectors are copied, nothing is embedded again."""
-        self._in_pages(lambda offset: copy_page(self._cols, offset, WRITE_BATCH, self._tables))
-        with self._writing():
-            swap_in(self._client, self._cols, self.folder)
-
-    def _move(self, kind: str) -> None:
-        """Copy a local store's Chroma collection of `kind` into its table, then drop it
-        (rag/layout.py). Interrupted, reads look in both places and the next ingest
-        copies again (the same rows: a row written twice is the same)."""
-        self._in_pages(  # the table looked up each page: a reopen replaces it
-            lambda offset: move_sibling(self._cols, kind, offset, WRITE_BATCH, self._tables[kind])
-        )
-        with self._writing():
-            drop_sibling(self._client, self._cols, kind, self.folder)
-
-    def _in_pages(self, copy: Callable[[int], int]) -> None:
-        """Run a copy a page of WRITE_BATCH chunks at a time, each page its own locked write
-        (so readers wait for one page at most), until a page comes back short."""
-        offset = 0
-        while (copied := self._write_page(copy, offset)) == WRITE_BATCH:
-            offset += copied
-
-    def _write_page(self, copy: Callable[[int], int], offset: int) -> int:
-        with self._writing():
-            return copy(offset)
-
-    @contextmanager
-    def _reading(self) -> Iterator[None]:
-        with self._turn, self._locked_read():
-            yield
-
-    @contextmanager
-    def _writing(self) -> Iterator[None]:
-        with self._turn, self._locked_write():
-            yield
-
-    @contextmanager
-    def _locked_read(self) -> Iterator[None]:
-        if self._lock is None:
-            if self._cols is None:
-                self._open()
-            with failures(self.where):
-                yield
-            return
-        with self._lock.reading() as generation:
-            self._catch_up(generation)
-            with failures(self.where):
-                yield
-
-    @contextmanager
-    def _locked_write(self) -> Iterator[None]:
-        if self._lock is None:
-            with failures(self.where):
-                yield
-            return
-        with self._lock.writing() as generation:
-            self._catch_up(generation)
-            with failures(self.where):
-                yield
-        self._generation += 1  # our own write: no need to reopen for it
-
-    def _catch_up(self, generation: int) -> None:
-        if generation != self._generation:
-            self._open()
-            self._generation = generation
+        if create:
+            upgrade(db, report)
 
     def close(self) -> None:
-        if self._lock:
-            self._lock.close()
-        for table in self._tables.values():
-            table.close()
-        if self._client is not None and self.folder:
-            self._client.close()
+        self.db.close()
 
     def check_embedder(self, name: str) -> None:
         """Vectors from two embedders cannot be compared: refuse to mix them."""
@@ -203,7 +76,7 @@ class Store:
         """The keyword index saved with a local store (None for a server or an old store)."""
         if self.folder is None:
             return None
-        with self._reading():
+        with self.db.reading():
             return KeywordIndex.load(self.folder)
 
     def save_keywords(self) -> None:
@@ -211,42 +84,39 @@ class Store:
         if self.folder is None:
             return
         index = KeywordIndex.build(paper_texts(self.papers()))
-        with self._writing():
+        with self.db.writing():
             index.save(self.folder)
 
     def generation(self) -> int:
         """How many write batches the local store has seen (0 for a server): readers
         compare it to know when what they loaded is stale."""
-        if self._lock is None:
-            return 0
-        with self._turn, self._lock.reading() as generation:
-            return generation
+        return self.db.generation()
 
     def dimension(self) -> int:
         """Length of the stored vectors (0 when empty)."""
-        with self._reading():
-            got = self._cols.main.get(limit=1, include=["embeddings"])
+        with self.db.reading():
+            got = self.db.cols.main.get(limit=1, include=["embeddings"])
         return len(got["embeddings"][0]) if len(got["embeddings"]) else 0
 
     def paper_count(self) -> int:
         """Papers stored (one abstract chunk each), without reading them."""
-        with self._reading():
-            ((col, kind),) = self._cols.sources("abstract")
+        with self.db.reading():
+            ((col, kind),) = self.db.cols.sources("abstract")
             return col.count() if kind is None else len(get_all(col, kind)["ids"])
 
     def quick_papers(self) -> int:
         """Papers whose abstract is still a quick view (rag/chunking.py): an ingest stopped
         before embedding them whole. Reads ids only."""
-        with self._reading():
-            ((col, kind),) = self._cols.sources("abstract")
+        with self.db.reading():
+            ((col, kind),) = self.db.cols.sources("abstract")
             return sum(map(is_quick, get_all(col, kind)["ids"]))
 
     def count(self) -> int:
         """Chunks of every kind (during a move of windows or sentences out of Chroma, some
         twice)."""
-        with self._reading():
-            in_tables = sum(table.count() for table in self._tables.values())
-            return in_tables + sum(col.count() for col in self._cols.all())
+        with self.db.reading():
+            in_tables = sum(table.count() for table in self.db.tables.values())
+            return in_tables + sum(col.count() for col in self.db.cols.all())
 
     def add(
         self,
@@ -259,31 +129,31 @@ class Store:
         windows and sentences into their tables, last: a transaction each, after Chroma
         took the rest), in one batch under the write lock, deleting the abstract chunks
         they replace (quick views) in the same write, so a reader never finds a paper twice."""
-        with self._writing():
+        with self.db.writing():
             if replacing:
-                self._cols.main.delete(ids=list(replacing))
+                self.db.cols.main.delete(ids=list(replacing))
             by_kind = _by_kind(list(zip(chunks, vectors, strict=True)))
-            in_tables = {kind: by_kind.pop(kind, []) for kind in self._tables}
+            in_tables = {kind: by_kind.pop(kind, []) for kind in self.db.tables}
             for kind, rows in by_kind.items():
-                self._cols.target(kind, self.where).upsert(
+                self.db.cols.target(kind, self.where).upsert(
                     ids=[c.id for c, _ in rows],
                     embeddings=[v for _, v in rows],
                     documents=[c.text for c, _ in rows],
                     metadatas=[metadata(c, papers[c.paper_id]) for c, _ in rows],
                 )
             for kind, rows in in_tables.items():
-                self._tables[kind].write(
+                self.db.tables[kind].write(
                     SentenceRow(c.id, c.paper_id, c.position, c.text, v) for c, v in rows
                 )
 
     def update_metadata(self, chunks: list[Chunk], papers: dict[str, Paper]) -> None:
         """Refresh paper metadata (new listings) without re-embedding. A local store's
         table rows carry no paper metadata: nothing to refresh."""
-        chunks = [c for c in chunks if c.kind not in self._tables]
+        chunks = [c for c in chunks if c.kind not in self.db.tables]
         for batch in _batches(chunks):
-            with self._writing():
+            with self.db.writing():
                 for kind, rows in _by_kind([(c, None) for c in batch]).items():
-                    self._cols.target(kind, self.where).update(
+                    self.db.cols.target(kind, self.where).update(
                         ids=[c.id for c, _ in rows],
                         metadatas=[metadata(c, papers[c.paper_id]) for c, _ in rows],
                     )
@@ -291,10 +161,10 @@ class Store:
     def delete(self, ids: Iterable[str]) -> None:
         """Delete chunks by id, whatever their kind (a missing id is no error)."""
         for batch in _batches(list(ids)):
-            with self._writing():
-                for col in self._cols.all():
+            with self.db.writing():
+                for col in self.db.cols.all():
                     col.delete(ids=batch)
-                for table in self._tables.values():
+                for table in self.db.tables.values():
                     table.delete(batch)
 
     def papers(
@@ -305,8 +175,8 @@ class Store:
         if ids is not None and not ids:
             return {}
         include = ("documents", "metadatas")
-        with self._reading():
-            ((col, kind),) = self._cols.sources("abstract")
+        with self.db.reading():
+            ((col, kind),) = self.db.cols.sources("abstract")
             kept = both(kind, where)
             got = (get_all(col, kept, include) if ids is None
                    else get_in(col, "paper_id", ids, kept, include))  # fmt: skip
@@ -319,9 +189,9 @@ class Store:
         """chunk id -> (paper id, stored listings, metadata signature): what ingest compares.
         A row in a table takes its paper's, from the paper's abstract chunk (a row whose
         paper has none: no listings, and a signature nothing matches)."""
-        with self._reading():
-            gots = [get_all(col, include=["metadatas"]) for col in self._cols.all()]
-            in_table = {cid: pid for t in self._tables.values() for cid, pid in t.ids().items()}
+        with self.db.reading():
+            gots = [get_all(col, include=["metadatas"]) for col in self.db.cols.all()]
+            in_table = {cid: pid for t in self.db.tables.values() for cid, pid in t.ids().items()}
         index = {
             cid: (m["paper_id"], m.get("listings", ""), stored_signature(m))
             for got in gots
@@ -339,11 +209,11 @@ class Store:
         if not paper_ids:
             return {}
         include = ("documents", "metadatas", "embeddings")
-        with self._reading():
-            table = self._tables.get(kind)
+        with self.db.reading():
+            table = self.db.tables.get(kind)
             in_table = table.read(paper_ids) if table is not None else {}
             gots = [get_in(col, "paper_id", paper_ids, kept, include)
-                    for col, kept in self._cols.sources(kind)]  # fmt: skip
+                    for col, kept in self.db.cols.sources(kind)]  # fmt: skip
         found = {  # by id: an interrupted upgrade may have left a chunk in two places
             r.id: r for got in gots for r in sentence_rows(got, range(len(got["ids"])))
         }
@@ -368,7 +238,7 @@ class Store:
         abstract chunks with their paper (the search shows them without reading again).
         Only `where` filters the query (None: no filter, the fast path); an empty
         collection or one smaller than n answers with what it has."""
-        with self._reading():
+        with self.db.reading():
             gots = [
                 col.query(
                     query_embeddings=[vector],
@@ -376,7 +246,7 @@ class Store:
                     where=both(kinds, where),
                     include=["documents", "metadatas", "distances"],
                 )
-                for col, kinds in self._cols.sources(kind)
+                for col, kinds in self.db.cols.sources(kind)
             ]
         found = {
             cid: StoredChunk(
@@ -392,10 +262,6 @@ class Store:
             )
         }
         return sorted(found.values(), key=lambda c: c.distance)[:n]
-
-
-# Chroma caps one request at a few thousand records (max_batch_size); stay well under.
-WRITE_BATCH = 1000
 
 
 def _by_kind(rows: list[tuple[Chunk, object]]) -> dict[str, list[tuple[Chunk, object]]]:

@@ -223,7 +223,7 @@ def test_an_interrupted_upgrade_reads_whole_and_the_next_ingest_finishes_it(tmp_
     copy_page(cols, 0, 300, {})  # as the code before rag/sentences.py: Chroma siblings
     # killed after the first page: every chunk still in `papers`
     half = Store(settings)
-    assert not half._cols.per_kind and half._cols.siblings
+    assert not half.db.cols.per_kind and half.db.cols.siblings
     assert {k: _ranked(half.query(vector, 10, k)) for k in before} == before
     half.close()
     offset = 300

@@ -168,7 +168,7 @@ def test_one_thread_ending_its_read_leaves_another_threads_read_locked(tmp_path)
     inside, leave, read = threading.Event(), threading.Event(), {}
 
     def long_read() -> None:
-        with store._reading():  # a read that lasts until the test says so
+        with store.db.reading():  # a read that lasts until the test says so
             inside.set()
             leave.wait(30)
 

@@ -30,6 +30,9 @@ MAX_RANGE = 20
 # alone ("Yes.", "The papers do not cover this.") states nothing a source could hold.
 MIN_CLAIM_STEMS = 2
 _BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
+# Quote marks a model copies from the prompt's quoted sources: a kept sentence is the
+# model's, so it must not look like a quote (judged sample, first set q76: "... strategy.”").
+QUOTE_MARKS = "“”\""
 
 
 @dataclass(frozen=True)
@@ -134,7 +137,7 @@ def check_citations(
     for sentences in answer_sentences(answer):
         out = []
         for sentence in sentences:
-            claim = _BULLET.sub("", strip_markers(sentence))
+            claim = _BULLET.sub("", strip_markers(sentence)).strip(QUOTE_MARKS).strip()
             if not claim or claim.lower() in seen:  # small models loop; say each thing once
                 continue
             seen.add(claim.lower())

@@ -157,3 +157,8 @@ def test_an_instruction_from_a_source_is_never_kept_even_copied_verbatim():
         evidence, "what does ExpertFlow do?", THRESHOLD,
     )  # fmt: skip
     assert kept.text.endswith("[1].")  # the paper's finding still counts
+
+
+def test_a_kept_sentence_does_not_keep_the_quote_marks_it_copied():
+    checked = _check("“The dataset has over 6,400 hours of audio in 12 Indian languages.” [1]")
+    assert checked.text == "The dataset has over 6,400 hours of audio in 12 Indian languages [1]."

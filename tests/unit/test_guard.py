@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from rag.config import Settings
-from rag.guard import check, coverage, key_terms
+from rag.guard import asks_for_several, check, coverage, key_terms
 from rag.types import Evidence, Hit, Paper
 
 ABSTRACT = (
@@ -175,3 +175,18 @@ def test_a_term_is_held_in_a_nearby_form_but_not_with_a_version():
     assert coverage("relabelled miners", _evidence(0.6)) == (1.0, [])
     evidence = [Evidence(1, Hit(Paper("p2", "Llama", "Llama models."), 1.0, "c2", ""), (), ())]
     assert coverage("llama3", evidence) == (0.0, ["llama3"])
+
+
+def test_asked_for_several_papers_the_terms_may_be_spread_over_them():
+    other = Paper("p3", "Planning for driving", "Senna plans trajectories for driving.")
+    evidence = [*_evidence(0.6), Evidence(2, Hit(other, 0.9, "c3", ""), (), ())]
+    question = "radio audio mining and trajectory planning for driving"
+    assert coverage(question, evidence)[0] < 0.6  # one paper holds half of it
+    several = f"which papers do {question}?"
+    assert coverage(several, evidence) == (1.0, [])
+    assert asks_for_several("what quantization methods keep outliers?")
+    assert not asks_for_several("which code completion model works best?")
+
+
+def test_a_share_is_a_kind_of_answer_a_paper_gives_as_a_number():
+    assert _check("what share of the audio did they mine from radio?") is None

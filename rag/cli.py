@@ -5,10 +5,8 @@ from __future__ import annotations
 import functools
 import json
 import os
-import shutil
 import sys
 from collections.abc import Callable
-from dataclasses import asdict
 from pathlib import Path
 
 import click
@@ -17,7 +15,8 @@ from rag.compose import findings_text
 from rag.config import PROJECT_DIR, Settings, load_settings
 from rag.errors import RagError
 from rag.progress import console_progress
-from rag.types import Answer, Hit, Sources, Token
+from rag.render import answer_json, erase, hit_json, print_answer
+from rag.types import Answer, Sources, Token
 
 EXIT_INTERRUPTED = 130
 EXIT_PARTIAL = 5  # ingest stored what it could read and skipped the rest (listed)
@@ -208,27 +207,13 @@ def search(settings: Settings, query: str, as_json: bool) -> None:
     for q in queries:
         hits = assistant.search(q)
         if as_json or query == "-":
-            results = [_hit_json(h) for h in hits]
+            results = [hit_json(h) for h in hits]
             filters = settings.filters().as_dict()
             click.echo(json.dumps({"query": q, "filters": filters, "results": results}))
         else:
             for rank, h in enumerate(hits, 1):
                 click.echo(f"{rank}. {h.score:6.2f}  {h.paper.title}")
                 click.echo(f"   dense {h.dense:.3f}  bm25 {h.bm25:.2f}  {h.chunk_text[:160]}")
-
-
-def _hit_json(h: Hit) -> dict:
-    return {
-        "title": h.paper.title,
-        "paper_id": h.paper.id,
-        "score": round(h.score, 4),
-        "dense": round(h.dense, 4),
-        "bm25": round(h.bm25, 4),
-        "chunk_id": h.chunk_id,
-        "chunk": h.chunk_text,
-        "listings": [asdict(x) for x in h.paper.listings],
-        "metadata": h.paper.metadata,
-    }
 
 
 @main.command()
@@ -262,73 +247,14 @@ def ask(settings: Settings, question: str, as_json: bool) -> None:
         click.echo(json.dumps(answer_json(answer), indent=2))
         return
     if streamed:
-        _erase("".join(streamed))
-    _print_answer(answer, shown)
-
-
-def _erase(text: str) -> None:
-    """Replace the streamed draft with the checked answer: move up over its lines, clear."""
-    width = shutil.get_terminal_size().columns
-    rows = sum(max(1, -(-len(line) // width)) for line in text.split("\n"))
-    click.echo(f"\r\033[{rows - 1}F\033[J" if rows > 1 else "\r\033[K", nl=False)
+        erase("".join(streamed))
+    print_answer(answer, shown)
 
 
 def _status(step: str) -> None:
     """Loading steps, shown on a terminal only: timings then measure the question alone."""
     if sys.stderr.isatty():
         click.echo(f"\r\033[K{step}…" if step != "ready" else "\r\033[K", nl=False, err=True)
-
-
-def _print_answer(answer: Answer, shown: str = "") -> None:
-    """The answer below what is already on screen (the findings), then its sources."""
-    for notice in answer.notices:
-        click.echo(f"Note: {notice}", err=True)
-    text = answer.text
-    click.echo(text[len(shown) :].lstrip("\n") if shown and text.startswith(shown) else text)
-    if answer.unsupported:
-        click.echo(
-            click.style(f"({len(answer.unsupported)} model sentence(s) not found in the "
-                        "sources were left out; see --json)", dim=True), err=True,
-        )  # fmt: skip
-    if answer.citations:
-        click.echo("\nSources:")
-    quoted = {f.quote for f in answer.findings}
-    for c in answer.citations:
-        click.echo(f"[{c.n}] {c.title} ({c.date}, {Path(c.source).name})")
-        if c.quote not in quoted:  # the findings already show theirs
-            click.echo(f'    "{c.quote}"')
-    t = answer.timings
-    click.echo(
-        click.style(
-            f"\nretrieval {t.retrieve_s:.2f} s · first token {t.ttft_s:.2f} s · "
-            f"{t.tokens_per_s:.1f} tokens/s · {Path(answer.model).name}",
-            dim=True,
-        ),
-        err=True,
-    )
-
-
-def answer_json(answer: Answer) -> dict:
-    """The documented JSON shape of an answer (README: `rag ask --json`)."""
-    return {
-        "question": answer.question,
-        "query": answer.query,
-        "answer": answer.text,
-        "abstained": answer.abstained,
-        "decline_reason": answer.decline_reason,
-        "findings": [asdict(f) for f in answer.findings],
-        "synthesis": answer.synthesis,
-        "citations": [asdict(c) for c in answer.citations],
-        "unsupported_sentences": list(answer.unsupported),
-        "retrieved": [
-            {"title": h.paper.title, "paper_id": h.paper.id, "score": round(h.score, 4)}
-            for h in answer.hits
-        ],
-        "model": answer.model,
-        "notices": list(answer.notices),
-        "filters": answer.filters,
-        "timings": answer.timings.as_dict(),
-    }
 
 
 @main.command()

@@ -212,8 +212,8 @@ def _holds(paper: Paper, term: str) -> bool:
 def _near_form(stem: str, held: frozenset[str]) -> bool:
     """A stem held in a nearby form: "longer" by "long", "retrain" by "train". First set
     q6 ("can text embedding models be stretched to handle much longer documents without
-    retraining") was declined as uncovered; with this no answerable question of the four
-    dev sets was, and every unanswerable one declined before still was (2026-12-04)."""
+    retraining") was declined as uncovered; with this it is answered, and every
+    unanswerable question of the four dev sets declined before still is (2026-12-04)."""
     if stem.startswith("re") and len(stem) - 2 >= ABBREVIATION and stem[2:] in held:
         return True
     shortest = max(ABBREVIATION, len(stem) - INFLECTION)

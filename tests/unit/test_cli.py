@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from rag.cli import _print_answer
+from rag.render import print_answer
 from rag.compose import answer_text, findings_text
 from rag.types import Answer, Citation, Finding, Timings
 
@@ -15,7 +15,7 @@ def _answer(synthesis: str) -> Answer:
 
 def test_a_terminal_gets_only_what_follows_the_findings_already_shown(capsys):
     shown = findings_text(FOUND)
-    _print_answer(_answer("Shrutilipi has 6,400 hours [1]."), shown)
+    print_answer(_answer("Shrutilipi has 6,400 hours [1]."), shown)
     out = capsys.readouterr().out
     assert out.startswith("In short: Shrutilipi has 6,400 hours [1].")
     assert "What the papers say" not in out
@@ -25,5 +25,5 @@ def test_a_terminal_gets_only_what_follows_the_findings_already_shown(capsys):
 
 def test_a_pipe_gets_the_whole_answer(capsys):
     answer = _answer("")
-    _print_answer(answer)
+    print_answer(answer)
     assert capsys.readouterr().out.startswith(answer.text)

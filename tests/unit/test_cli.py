@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-from rag.render import print_answer
 from rag.compose import answer_text, findings_text
+from rag.render import print_answer
 from rag.types import Answer, Citation, Finding, Timings
 
 FOUND = (Finding(1, "p1", "Shrutilipi", "It has 6,400 hours of audio.", 0.7),)

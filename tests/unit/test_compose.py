@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import pytest
+
 from rag.compose import (
     CLOSEST,
     HEADER,
@@ -112,30 +114,28 @@ def test_a_quote_naming_what_was_asked_outranks_a_slightly_closer_one():
     assert asked[0].score == 0.55  # the shown score stays the cosine
 
 
-def test_a_quantity_question_ranks_the_sentence_with_a_number_first():
-    scored = [("The radio archive spans many Indian languages.", 0.62),
-              ("The archive holds 6,400 hours of audio.", 0.55)]  # fmt: skip
-    evidence = [_evidence(1, "Shrutilipi", scored)]
-    asked = findings(evidence, 0.35, question="how many hours in the radio archive?")
-    plain = findings(evidence, 0.35, question="what is in the radio archive?")
-    assert asked[0].quote == "The archive holds 6,400 hours of audio."
-    assert plain[0].quote == "The radio archive spans many Indian languages."
-    unweighted = findings(
-        evidence, 0.35, question="how many hours in the radio archive?", number_weight=0
-    )
-    assert unweighted[0].quote == "The radio archive spans many Indian languages."
-
-
-def test_a_which_paper_question_ranks_the_sentence_introducing_a_name_first():
-    scored = [("Moderation of prompts and responses is hard for open tools.", 0.60),
-              ("We introduce Llama Guard, a safeguard model for conversations.", 0.52)]  # fmt: skip
-    evidence = [_evidence(1, "An LLM-based Input-Output Safeguard", scored)]
-    asked = findings(evidence, 0.35, question="which paper is it?")
-    plain = findings(evidence, 0.35, question="is it hard?")
-    assert asked[0].quote.startswith("We introduce Llama Guard")
-    assert plain[0].quote.startswith("Moderation of prompts")
-    unweighted = findings(evidence, 0.35, question="which paper is it?", intro_weight=0)
-    assert unweighted[0].quote.startswith("Moderation of prompts")
+@pytest.mark.parametrize(
+    ("plain_first", "boosted", "asked", "plain", "weight"),
+    [
+        # a quantity question ranks the sentence with a number first
+        (("The radio archive spans many Indian languages.", 0.62),
+         ("The archive holds 6,400 hours of audio.", 0.55),
+         "how many hours in the radio archive?", "what is in the radio archive?",
+         "number_weight"),
+        # a "which paper" question ranks the sentence introducing a name first
+        (("Moderation of prompts and responses is hard for open tools.", 0.60),
+         ("We introduce Llama Guard, a safeguard model for conversations.", 0.52),
+         "which paper is it?", "is it hard?", "intro_weight"),
+    ],
+)  # fmt: skip
+def test_the_kind_of_question_ranks_the_sentence_answering_it_first(
+    plain_first, boosted, asked, plain, weight
+):
+    evidence = [_evidence(1, "Shrutilipi", [plain_first, boosted])]
+    assert findings(evidence, 0.35, question=asked)[0].quote == boosted[0]
+    assert findings(evidence, 0.35, question=plain)[0].quote == plain_first[0]
+    unweighted = findings(evidence, 0.35, question=asked, **{weight: 0})
+    assert unweighted[0].quote == plain_first[0]
 
 
 def test_introducing_a_name_needs_the_name_after_the_verb_not_in_a_link():

@@ -41,17 +41,19 @@ COVERAGE = (0.0, 0.3, 0.4, 0.5, 0.6, 0.67, 0.75)
 STANDALONE = (0.0, 0.35, 0.40, 0.45, 0.50, 0.55, 1.01)
 # per paper, in all, score gap, term weight, quotes from every sentence (else the evidence),
 # number weight for quantity questions, intro weight for "which paper" questions, the gap
-# for other papers' quotes when several papers are asked for
+# for other papers' quotes when several papers are asked for, the novelty weight
 FINDINGS = (
-    (3, 5, 0.1, 0.0, False, 0, 0, 0.1),
-    (4, 5, 0.15, 0.2, True, 0, 0, 0.1),
-    (4, 5, 0.15, 0.2, True, 0.15, 0, 0.1),
-    (4, 5, 0.15, 0.2, True, 0.15, 0, 0.2),
-    (4, 5, 0.15, 0.2, True, 0.15, 0.1, 0.2),
-    (4, 5, 0.15, 0.2, True, 0.15, 0.2, 0.1),
-    (4, 5, 0.15, 0.2, True, 0.15, 0.2, 0.2),
-    (4, 5, 0.15, 0.2, True, 0.15, 0.3, 0.2),
-    (4, 6, 0.15, 0.2, True, 0.15, 0.2, 0.2),
+    (3, 5, 0.1, 0.0, False, 0, 0, 0.1, 0),
+    (4, 5, 0.15, 0.2, True, 0, 0, 0.1, 0),
+    (4, 5, 0.15, 0.2, True, 0.15, 0, 0.1, 0),
+    (4, 5, 0.15, 0.2, True, 0.15, 0, 0.2, 0),
+    (4, 5, 0.15, 0.2, True, 0.15, 0.2, 0.1, 0),
+    (4, 5, 0.15, 0.2, True, 0.15, 0.2, 0.2, 0),
+    (4, 5, 0.15, 0.2, True, 0.15, 0.3, 0.2, 0),
+    (4, 5, 0.15, 0.2, True, 0.15, 0.2, 0.2, 0.1),
+    (4, 5, 0.15, 0.2, True, 0.15, 0.2, 0.2, 0.2),
+    (4, 5, 0.15, 0.2, True, 0.15, 0.2, 0.2, 0.3),
+    (4, 6, 0.15, 0.2, True, 0.15, 0.2, 0.2, 0.1),
 )
 SUPPORT = (0.5, 0.6, 0.67, 0.75, 0.8, 0.9)
 BM25 = (0.2, 0.3, 0.4)
@@ -146,18 +148,18 @@ def findings_sweep(assistant: Assistant, name: str, data: list) -> None:
     print(f"\n## findings on {name}: keyword hit of the findings alone ({len(answerable)})")
     print(
         "| per paper | in all | score gap | term weight | all sentences | number weight | "
-        "intro weight | plural gap | keyword hit | long questions | several papers | "
+        "intro weight | plural gap | novelty | keyword hit | long questions | several papers | "
         "quotes (mean) | from gold papers |"
     )
-    print("| --- " * 13 + "|")
-    for per_paper, most, gap, weight, every, number, intro, plural in FINDINGS:
+    print("| --- " * 14 + "|")
+    for per_paper, most, gap, weight, every, number, intro, plural, novelty in FINDINGS:
         hits, long, several, shown, gold = [], [], [], [], []
         for q, query, ev in answerable:
             min_score = assistant.settings.abstain_threshold
             ev = ev if every else [dataclasses.replace(e, pool=()) for e in ev]
             found = compose.findings(
                 ev, min_score, per_paper, most, gap, question=query, term_weight=weight,
-                number_weight=number, intro_weight=intro, plural_gap=plural,
+                number_weight=number, intro_weight=intro, plural_gap=plural, novelty=novelty,
             )  # fmt: skip
             quotes = " ".join(f.quote for f in found)  # what the quotes say, titles aside
             hits.append(keyword_hit(quotes, q.answer_keywords) or 0.0)
@@ -169,7 +171,7 @@ def findings_sweep(assistant: Assistant, name: str, data: list) -> None:
             gold += [f.title in (q.gold_titles or ()) for f in found]
         print(
             f"| {per_paper} | {most} | {gap} | {weight} | {every} | {number} | {intro} | "
-            f"{plural} | {_mean(hits):.3f} | {_mean(long):.3f} (n={len(long)}) | "
+            f"{plural} | {novelty} | {_mean(hits):.3f} | {_mean(long):.3f} (n={len(long)}) | "
             f"{_mean(several):.3f} (n={len(several)}) | {_mean(shown):.1f} | "
             f"{_mean(gold):.3f} |"
         )

@@ -154,3 +154,16 @@ def test_asked_for_several_papers_each_relevant_paper_is_quoted():
     several = findings(evidence, 0.35, question="what papers moderate prompts?")
     assert {f.n for f in one} == {1}  # 0.15 below the best: beyond OTHER_GAP
     assert {f.n for f in several} == {1, 2}  # within PLURAL_GAP
+
+
+def test_each_quote_after_the_first_is_picked_for_the_part_of_the_question_it_adds():
+    evidence = [_evidence(1, "Shrutilipi", [
+        ("The archive holds radio audio in many languages.", 0.70),
+        ("The radio audio comes from public broadcasts.", 0.69),
+        ("Training takes 41 hours on one GPU.", 0.60),
+    ])]  # fmt: skip
+    question = "where is the radio audio from, and how long does training take?"
+    same = findings(evidence, 0.35, per_paper=2, most=2, question=question, novelty=0)
+    parts = findings(evidence, 0.35, per_paper=2, most=2, question=question, novelty=0.5)
+    assert [f.quote[:9] for f in same] == ["The archi", "The radio"]
+    assert [f.quote[:9] for f in parts] == ["The archi", "Training "]

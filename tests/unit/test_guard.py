@@ -130,6 +130,23 @@ def test_a_count_the_paper_names_but_never_gives_declines():
     assert _check("how many audio pairs does shrutilipi have?") is None  # "6,400 hours of audio"
 
 
+def test_a_count_typed_without_a_question_word_is_asked_for():
+    from rag.guard import Asked, asked_for
+
+    assert asked_for("squeezed attention number of k-means clusters") == [
+        Asked("the number of k means clusters", ("clusters",), count=True)
+    ]
+    assert asked_for("gpu count for training xlstm 7b") == [
+        Asked("the number of gpu", ("gpu",), count=True)
+    ]
+    # after a question word, "the number of" describes rather than asks (which set w14)
+    assert asked_for("which objective predicts the number of remaining tokens?") == []
+    decline = _check("shrutilipi number of text pairs")
+    assert decline.reason == "unstated"
+    assert decline.notice == "The papers found do not state the number of text pairs."
+    assert _check("shrutilipi language count") is None  # "12 languages"
+
+
 def test_asked_when_the_paper_must_give_a_year():
     from rag.guard import Asked, asked_for
 

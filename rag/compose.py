@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from rag.guard import asks_for_several, key_terms
+from rag.asking import asks_for_several, key_terms
 from rag.text import names, numbers, restates_title, stems
 from rag.types import Evidence, Finding
 
@@ -51,7 +51,7 @@ _QUANTITY = re.compile(
 # A question asking which paper, model or method did something is answered by the name of
 # the paper's contribution, which its abstract gives where it introduces it ("we introduce
 # Llama Guard, ..."): such sentences rank INTRO_WEIGHT higher for it. A question asking for
-# several papers (rag/guard.py) lets every paper's quotes come within PLURAL_GAP of the
+# several papers (rag/asking.py) lets every paper's quotes come within PLURAL_GAP of the
 # best, not OTHER_GAP, so each paper asked for is quoted. bench/calibrate.py findings
 # sweep, 2026-12-04, keyword hit of the quotes, hard set / first set (its long questions,
 # n=35; its multi-paper questions, n=12) / held-out bench/which_questions.jsonl, written

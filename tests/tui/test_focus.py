@@ -70,6 +70,8 @@ async def test_the_focused_answer_is_the_one_copied(tmp_path, make_fake, cited_a
         assert first.turn.answer != second.turn.answer
         await pilot.press("ctrl+y")
         assert app.clipboard == second.turn.answer  # from the question box: the last one
+        first.scroll_visible(animate=False)  # the second answer may push it off the screen
+        await pilot.pause()
         await pilot.click(first, offset=(2, 1))  # on its question line
         assert app.focused is first
         await pilot.press("ctrl+y")
